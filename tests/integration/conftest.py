@@ -1,0 +1,74 @@
+"""Fixtures for tests that run on the lab: real machines, real binaries."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LAB = REPO / "tools" / "lab" / "lab"
+sys.path.insert(0, str(LAB.parent))
+
+from hardway_lab.config import LabConfig  # noqa: E402
+
+LAB_CONFIG = LabConfig.from_env()
+
+
+def lab(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, str(LAB), *args], capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"lab {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def ansible_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / "build" / "collections")
+    env["ANSIBLE_HOST_KEY_CHECKING"] = "false"
+    env["ANSIBLE_PIPELINING"] = "true"
+    env["ANSIBLE_SSH_ARGS"] = "-o ControlMaster=auto -o ControlPersist=60s"
+    env["ANSIBLE_NOCOLOR"] = "1"
+    return env
+
+
+def ansible_playbook(inventory: str, playbook: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(playbook), *args],
+        capture_output=True, text=True, env=ansible_env(), cwd=REPO, check=False,
+    )
+
+
+class Lab:
+    def __init__(self, topology: str, boot_seconds: float):
+        self.topology = topology
+        self.boot_seconds = boot_seconds
+        self.inventory = lab("inventory").stdout.strip()
+        self.hosts = json.loads(
+            subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", self.inventory, "--list"],
+                           capture_output=True, text=True, check=True, env=ansible_env()).stdout
+        )
+
+    def address(self, host: str) -> str:
+        return self.hosts["_meta"]["hostvars"][host]["ansible_host"]
+
+    def group(self, name: str) -> list[str]:
+        return sorted(self.hosts.get(name, {}).get("hosts", []))
+
+    def ssh(self, host: str, command: str) -> subprocess.CompletedProcess:
+        return lab("ssh", host, "--", command, check=False)
+
+
+@pytest.fixture(scope="session")
+def ha_lab():
+    """The `ha` topology, booted once for every test that can share it."""
+    started = time.monotonic()
+    lab("up", "--topology", "ha")
+    booted = Lab("ha", time.monotonic() - started)
+    print(f"\nlab up --topology ha: {booted.boot_seconds:.1f}s")
+    yield booted
+    lab("down", check=False)
