@@ -28,7 +28,7 @@ def lab(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def ansible_env() -> dict[str, str]:
     env = dict(os.environ)
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / "build" / "collections")
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / ".cache" / "collections")  # tests/quality/install_collections.sh
     env["ANSIBLE_HOST_KEY_CHECKING"] = "false"
     env["ANSIBLE_PIPELINING"] = "true"
     env["ANSIBLE_SSH_ARGS"] = "-o ControlMaster=auto -o ControlPersist=60s"

@@ -77,7 +77,7 @@ def kubernetes_go_mod(version: str, upstream_go_mod: str) -> str:
     k8s.io/kubernetes replaces its k8s.io/* staging modules with local paths;
     a dependent module pins each to the matching published v0.Y.Z instead.
     """
-    _, minor, patch = _split(version)
+    minor, patch = _split(version)[1:]
     staging = re.findall(r"^\s*(k8s\.io/[\w.-]+)\s*=>\s*\./staging/", upstream_go_mod, re.MULTILINE)
     if not staging:
         raise LabError(f"k8s.io/kubernetes@{version} go.mod has no staging replace lines; cannot build it as a dependency")
@@ -95,7 +95,7 @@ def _tools_go(packages: list[str]) -> str:
 
 
 def kubernetes_ldflags(version: str) -> str:
-    major, minor, _ = _split(version)
+    major, minor = _split(version)[:2]
     flags = ["-s", "-w"]
     for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
         flags += [f"-X {pkg}.gitVersion={version}", f"-X {pkg}.gitMajor={major}", f"-X {pkg}.gitMinor={minor}",

@@ -9,7 +9,7 @@ import time
 
 from . import artifacts, image, inventory, machines, network, services, state, topology
 from .config import LabConfig, LabError
-from .system import require_root, run
+from .system import alive, require_root, run
 
 
 def _ensure_ssh_key(config: LabConfig) -> str:
@@ -31,7 +31,7 @@ def cmd_up(config: LabConfig, args) -> int:
     require_root()
     topo = topology.load(args.topology, config)
     current = state.load(config)
-    alive = [name for name, pid in current.get("machines", {}).items() if machines.alive(pid)]
+    alive = [name for name, pid in current.get("machines", {}).items() if alive(pid)]
     if current and alive:
         if current["topology"] == topo.to_dict() and len(alive) == len(topo.machines):
             print(f"lab already up with topology {topo.name}")
@@ -72,7 +72,7 @@ def cmd_down(config: LabConfig, args) -> int:
     if config.machines_dir.exists():
         names |= {p.name for p in config.machines_dir.iterdir()}
     for name, pid in current.get("machines", {}).items():
-        if machines.alive(pid):
+        if alive(pid):
             os.kill(pid, 15)
     for name in sorted(names):
         machines.stop(config, name, current.get("machines", {}).get(name))
@@ -130,10 +130,10 @@ def cmd_status(config: LabConfig, args) -> int:
     topo = topology.Topology.from_dict(current["topology"])
     print(f"topology {topo.name}")
     for machine in topo.machines:
-        up = "running" if machines.alive(current["machines"].get(machine.name)) else "stopped"
+        up = "running" if alive(current["machines"].get(machine.name)) else "stopped"
         print(f"  {machine.name:<16} {machine.address:<15} {up:<8} {','.join(machine.groups)}")
     for name, pid in current["services"].items():
-        up = "running" if machines.alive(pid) else "stopped"
+        up = "running" if alive(pid) else "stopped"
         print(f"  service {name:<8} {services.port(config, name):<6} {up}")
     return 0
 
@@ -167,7 +167,7 @@ def cmd_start(config: LabConfig, args) -> int:
     current = _running(config)
     topo = topology.Topology.from_dict(current["topology"])
     machine = topo.machine(args.host)
-    if machines.alive(current["machines"].get(args.host)):
+    if alive(current["machines"].get(args.host)):
         print(f"{args.host} already running")
         return 0
     current["machines"][args.host] = machines.boot(config, machine, machines.machine_dir(config, args.host) / "root")
@@ -184,7 +184,7 @@ def cmd_service(config: LabConfig, args) -> int:
     if args.action == "stop":
         services.stop(pid)
         current["services"][args.name] = None
-    elif not machines.alive(pid):
+    elif not alive(pid):
         current["services"][args.name] = services.start(config, args.name)
         state.save(config, current)
         services.wait_ready(config, args.name, current["services"][args.name])

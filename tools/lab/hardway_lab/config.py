@@ -51,7 +51,8 @@ class LabConfig:
     suite: str = "bookworm"
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "LabConfig":
+    def from_env(cls, environ=None) -> "LabConfig":
+        environ = os.environ if environ is None else environ
         return cls(
             state_dir=Path(environ.get("HARDWAY_LAB_STATE", "/var/lib/hardway-lab")),
             cache_dir=Path(environ.get("HARDWAY_LAB_CACHE", "/var/cache/hardway-lab")),

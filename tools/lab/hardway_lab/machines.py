@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from .config import LabConfig, LabError
-from .system import run
+from .system import alive, run
 from .topology import Machine, Topology
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -56,7 +56,7 @@ def _cgroup_hierarchies() -> list[tuple[Path, str]]:
     """(mount point, our own path inside it) for every cgroup v1 hierarchy."""
     own = {}
     for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
+        controllers, path = line.split(":", 2)[1:]
         if controllers:
             own[controllers] = path
     result = []
@@ -131,21 +131,6 @@ def boot(config: LabConfig, machine: Machine, root: Path) -> int:
     return process.pid
 
 
-def alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie child of ours is not alive; reap it.
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        return waited == 0
-    except ChildProcessError:
-        return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-
-
 def stop(config: LabConfig, name: str, pid: int | None, timeout: float = 30.0) -> None:
     """Power a machine off (SIGTERM to nspawn), kill what is left, then release its cgroups."""
     if alive(pid):
@@ -160,7 +145,7 @@ def stop(config: LabConfig, name: str, pid: int | None, timeout: float = 30.0) -
 def _kill_cgroup(directory: Path) -> None:
     if not directory.exists():
         return
-    for _ in range(50):
+    for _attempt in range(50):
         pids = _cgroup_pids(directory)
         if not pids:
             break

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .config import LabConfig
 from .system import run
 
+
 def guard_rules(config: LabConfig) -> list[list[str]]:
     """iptables rules of the guard chain, in order.
 

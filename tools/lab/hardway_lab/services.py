@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from .config import LabConfig, LabError
-from .system import apt_mirror, run
+from .system import alive, apt_mirror, run
 
 NAMES = ("mirror", "apt-proxy", "openbao")
 
@@ -60,7 +60,7 @@ def wait_ready(config: LabConfig, name: str, pid: int, timeout: float = 20.0) ->
     """Wait until the service listens; OpenBao is then initialised (first start) and unsealed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _running(pid):
+        if not alive(pid):
             raise LabError(f"lab service {name} exited at start; see {config.logs_dir}/service-{name}.log")
         with socket.socket() as sock:
             sock.settimeout(0.5)
@@ -73,19 +73,6 @@ def wait_ready(config: LabConfig, name: str, pid: int, timeout: float = 20.0) ->
         _openbao_init_unseal(config)
 
 
-def _running(pid: int) -> bool:
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        if waited:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        return not Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
-    except (OSError, IndexError):
-        return False
-
-
 def stop(pid: int | None, timeout: float = 10.0) -> None:
     """SIGTERM the process group led by ``pid`` (or the lone process), SIGKILL after ``timeout``."""
     if not pid:
@@ -93,9 +80,9 @@ def stop(pid: int | None, timeout: float = 10.0) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         _signal(pid, sig)
         deadline = time.monotonic() + timeout
-        while _running(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if not _running(pid):
+        if not alive(pid):
             return
 
 

@@ -24,6 +24,21 @@ def run(cmd: list[str], check: bool = True, **kwargs) -> subprocess.CompletedPro
     return result
 
 
+def alive(pid: int | None) -> bool:
+    """Whether ``pid`` runs (a zombie does not; one that is our own child is reaped)."""
+    if not pid:
+        return False
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        return not Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return False
+
+
 def require_root() -> None:
     if os.geteuid() != 0:
         raise LabError(

@@ -28,12 +28,12 @@ def test_only_node_machines_get_the_node_profile(config):
 
 def test_topology_files_describe_molecule_platforms(config, tmp_path):
     path = tmp_path / "scenario.json"
-    path.write_text(json.dumps({"machines": [{"name": "a-1", "groups": ["kube_node"], "extra": 1},
-                                             {"name": "b-1", "groups": []}]}))
+    machines_spec = [{"name": "a-1", "groups": ["kube_node"], "extra": 1}, {"name": "b-1", "groups": []}]
+    path.write_text(json.dumps({"machines": machines_spec}))
     topo = topology.load(str(path), config)
     assert topo.name == "scenario"
-    assert [(m.name, m.groups, m.address) for m in topo.machines] == [("a-1", ("kube_node",), "198.18.0.11"),
-                                                                     ("b-1", (), "198.18.0.12")]
+    expected = [("a-1", ("kube_node",), "198.18.0.11"), ("b-1", (), "198.18.0.12")]
+    assert [(m.name, m.groups, m.address) for m in topo.machines] == expected
 
 
 @pytest.mark.parametrize("machines_spec, message", [
