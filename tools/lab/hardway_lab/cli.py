@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -80,7 +81,7 @@ def cmd_down(config: LabConfig, args) -> int:
     for name, pid in current.get("services", {}).items():
         services.stop(pid)
     # A process whose PID never made it into the state file (a crash mid-way) is found by its command line.
-    for pid, _ in _lab_processes(config):
+    for pid, _command in _lab_processes(config):
         services.stop(pid)
     network.down(config)
     # A lab's Vault lives and dies with the lab: the next one starts from an empty Vault.
@@ -103,8 +104,11 @@ def leftovers(config: LabConfig) -> list[str]:
 
 
 def _lab_processes(config: LabConfig) -> list[tuple[int, str]]:
-    """Processes that still run something of the lab's (nspawn on a lab root, a lab service)."""
-    markers = (str(config.state_dir) + "/", str(config.mirror_dir))
+    """Processes that still run something of this lab's (nspawn on a lab root, a lab service).
+
+    The mirror serves the shared cache, so it is recognised by the address it binds, which is this lab's own.
+    """
+    markers = (str(config.state_dir) + "/", f"--bind {config.gateway} ")
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
@@ -195,8 +199,12 @@ def cmd_service(config: LabConfig, args) -> int:
 
 def cmd_vault_env(config: LabConfig, args) -> int:
     _running(config)
-    for key, value in services.vault_env(config).items():
-        print(f"export {key}={value}")
+    env = services.vault_env(config)
+    if args.json:
+        print(json.dumps(env))
+    else:
+        for key, value in env.items():
+            print(f"export {key}={value}")
     return 0
 
 
@@ -237,7 +245,9 @@ def parser() -> argparse.ArgumentParser:
     service.add_argument("action", choices=("stop", "start"))
     service.add_argument("name", choices=services.NAMES)
     service.set_defaults(func=cmd_service)
-    sub.add_parser("vault-env", help="print VAULT_ADDR, VAULT_CACERT and VAULT_TOKEN exports").set_defaults(func=cmd_vault_env)
+    vault_env = sub.add_parser("vault-env", help="print VAULT_ADDR, VAULT_CACERT and VAULT_TOKEN exports")
+    vault_env.add_argument("--json", action="store_true", help="one JSON object instead of shell exports")
+    vault_env.set_defaults(func=cmd_vault_env)
     build = sub.add_parser("build", help="build the Kubernetes and etcd binaries into the mirror")
     build.add_argument("--force", action="store_true", help="rebuild even when the mirror has them")
     build.set_defaults(func=cmd_build)

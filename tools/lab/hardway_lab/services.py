@@ -173,7 +173,7 @@ def vault_request(config: LabConfig, method: str, path: str, body: dict | None =
     if token:
         request.add_header("X-Vault-Token", token)
     try:
-        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+        with urllib.request.urlopen(request, context=context, timeout=60) as response:  # init is slow on a busy machine
             payload = response.read()
     except urllib.error.HTTPError as exc:
         raise LabError(f"OpenBao {method} /v1/{path} failed: {exc.code} {exc.read().decode(errors='replace')}") from None
