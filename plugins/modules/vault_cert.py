@@ -495,6 +495,10 @@ def install(module, files):
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not HAS_CRYPTOGRAPHY and module.check_mode and module.params['_step'] == 'prepare':
+        # A check run on a new host: the role installs the library only in a real run.
+        module.exit_json(changed=True, reissue=True, ca_changed=True, key_generated=False, before=None,
+                         reasons=['the Python cryptography library is not installed yet'])
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg='vault_cert needs the Python cryptography library on the managed host '
                              '(Debian: apt install python3-cryptography).')

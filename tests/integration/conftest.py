@@ -53,6 +53,10 @@ class Lab:
                            capture_output=True, text=True, check=True, env=ansible_env()).stdout
         )
 
+    @property
+    def gateway(self) -> str:
+        return LAB_CONFIG.gateway
+
     def address(self, host: str) -> str:
         return self.hosts["_meta"]["hostvars"][host]["ansible_host"]
 

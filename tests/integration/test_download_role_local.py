@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS = REPO / "build" / "collections"
+COLLECTIONS = REPO / ".cache" / "collections"  # tests/quality/install_collections.sh (run by tools/bootstrap)
 COLLECTION_LINK = COLLECTIONS / "ansible_collections" / "hardway" / "kubernetes"
 
 ARCHES = {"x86_64": "amd64", "aarch64": "arm64"}
@@ -159,7 +159,7 @@ def mirror(tmp_path_factory):
 
 
 def ensure_collection_link() -> None:
-    """<repo>/build/collections/ansible_collections/hardway/kubernetes -> repo root."""
+    """<repo>/.cache/collections/ansible_collections/hardway/kubernetes -> repo root."""
     if COLLECTION_LINK.resolve() == REPO:
         return
     COLLECTION_LINK.parent.mkdir(parents=True, exist_ok=True)
