@@ -99,12 +99,12 @@ def test_a_corrupted_mirror_file_fails_the_download_naming_the_file(ha_lab, tmp_
 
 
 def test_a_stopped_machine_keeps_its_disk_and_boots_again(ha_lab):
-    assert ha_lab.ssh("node-2", "echo kept > /root/marker").returncode == 0
+    assert ha_lab.ssh("node-2", "echo kept > /var/tmp/lab-marker").returncode == 0
     lab("stop", "node-2")
     status = [line.split() for line in lab("status").stdout.splitlines()]
     assert ["node-2", ha_lab.address("node-2"), "stopped"] in [line[:3] for line in status]
     lab("start", "node-2")
-    assert ha_lab.ssh("node-2", "cat /root/marker").stdout.strip() == "kept"
+    assert ha_lab.ssh("node-2", "cat /var/tmp/lab-marker").stdout.strip() == "kept"
 
 
 def test_lab_down_leaves_nothing_behind(ha_lab):
