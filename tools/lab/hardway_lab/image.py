@@ -37,8 +37,9 @@ def ensure(config: LabConfig, log=print) -> Path:
     staging.mkdir(parents=True)
     log(f"building the {config.suite} base image (debootstrap, about a minute)")
     started = time.monotonic()
+    # debootstrap's progress goes straight to the terminal: it is the slow step of a cold start.
     run(["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", config.suite, str(staging), mirror],
-        stdout=None if log else None)
+        stdout=None, stderr=None)
     _customize(staging)
     staging.rename(root)
     log(f"base image ready in {time.monotonic() - started:.0f}s: {root}")
