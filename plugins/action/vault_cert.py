@@ -6,8 +6,9 @@
 2. Run the module on the host (step ``prepare``): it decides whether the
    certificate must be re-issued and, if so, makes sure a key exists and
    returns a CSR. The private key stays on the host.
-3. Send only the CSR to ``<mount>/sign/<role>`` and check that Vault signed
-   what was asked for.
+3. Send only the CSR to ``<mount>/sign/<role>`` (a CA certificate, ca=true:
+   ``<mount>/root/sign-intermediate``) and check that Vault signed what was
+   asked for.
 4. Run the module again (step ``install``) to write certificate and CA file
    atomically.
 The Vault connection options (token, secret_id, ...) are used here and never
@@ -21,12 +22,18 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.hardway.kubernetes.plugins.module_utils._certs import (
     VAULT_CERT_INTERNAL_OPTIONS,
+    VAULT_CERT_REQUIRED_IF,
     CertError,
     cert_info,
+    check_request,
+    kind_text,
     load_certificates,
+    outlives,
+    sign_request,
+    signed_mismatches,
     split_sans,
-    subject_mismatches,
     vault_cert_argument_spec,
+    wanted_path_length,
 )
 from ansible_collections.hardway.kubernetes.plugins.module_utils._vault import (
     VAULT_OPTION_NAMES,
@@ -42,7 +49,7 @@ def _describe(info, fallback=None):
     """Diff text of a certificate's interesting fields."""
     if not info:
         return fallback or '(no certificate)\n'
-    return ''.join(f'{key}: {info[key]}\n' for key in ('subject', 'serial', 'not_after', 'subject_alt_name', 'issuer') if key in info)
+    return ''.join(f'{key}: {info[key]}\n' for key in ('subject', 'kind', 'serial', 'not_after', 'subject_alt_name', 'issuer') if key in info)
 
 
 class ActionModule(ActionBase):
@@ -58,7 +65,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(f"vault_cert: {', '.join(internal)} are set by the action plugin itself; remove them from the task.")
         spec = vault_cert_argument_spec()
         spec.update(vault_argument_spec())
-        dummy, args = self.validate_argument_spec(argument_spec=spec)
+        dummy, args = self.validate_argument_spec(argument_spec=spec, required_if=VAULT_CERT_REQUIRED_IF)
         try:
             result.update(self._run(args, task_vars))
         except (VaultError, CertError) as exc:
@@ -79,7 +86,8 @@ class ActionModule(ActionBase):
 
     def _run(self, args, task_vars):
         connection = {name: args.get(name) for name in VAULT_OPTION_NAMES}
-        mount, role = args['mount'].strip('/'), args['role']
+        mount = args['mount'].strip('/')
+        check_request(args)
         split_sans(args['subject_alt_name'])
         vault = VaultClient(connection)
         ca = vault.read(f'{mount}/cert/ca', action=f"reading the CA certificate of mount '{mount}'")
@@ -115,25 +123,14 @@ class ActionModule(ActionBase):
         elif check:
             after = {'subject': f"(to be issued) CN={args['common_name']}", 'serial': '(new)', 'not_after': '(new)',
                      'subject_alt_name': args['subject_alt_name']}
+            if args['ca']:
+                after['kind'] = kind_text(True, wanted_path_length(args['ca_max_path_length']))
         else:
-            signed = vault.write(
-                f'{mount}/sign/{role}',
-                self._sign_request(args, prep['csr']),
-                action=f"signing the CSR of {task_vars.get('inventory_hostname', 'the host')} with role '{role}' of mount '{mount}'",
-            )
-            certificate = signed.get('certificate')
-            if not certificate:
-                raise VaultError(f"Vault at {vault.url} returned no certificate for '{mount}/sign/{role}'.")
-            info = cert_info(load_certificates(certificate, f"the certificate from '{mount}/sign/{role}'")[0])
-            mismatches = subject_mismatches(info, args['common_name'], args['organization'], args['subject_alt_name'])
-            if mismatches:
-                raise VaultError(
-                    f"Vault role '{role}' of mount '{mount}' signed a certificate that differs from the request "
-                    f"({'; '.join(mismatches)}). The role's organization and name rules decide this: fix the role "
-                    '(hardway.kubernetes.vault_pki) or the task. Nothing was installed.')
+            certificate, issuing_ca, info, warnings = self._sign(vault, args, prep['csr'], ca_pem, task_vars)
+            if warnings:
+                out['warnings'] = warnings
             try:
-                installed = self._host(args, 'install', task_vars, _certificate=certificate,
-                                       _ca_pem=signed.get('issuing_ca') or ca_pem)
+                installed = self._host(args, 'install', task_vars, _certificate=certificate, _ca_pem=issuing_ca)
             except _HostFailure as failure:
                 return failure.response
             out['ca_changed'] = bool(installed.get('ca_changed'))
@@ -150,18 +147,40 @@ class ActionModule(ActionBase):
         return out
 
     @staticmethod
-    def _sign_request(args, csr):
-        data = {
-            'csr': csr,
-            'common_name': args['common_name'],
-            # SANs come from the CSR only: without this Vault adds the CN as a DNS SAN,
-            # the certificate never equals the request and would be re-issued every run.
-            'exclude_cn_from_sans': True,
-            'format': 'pem',
-        }
-        if args.get('ttl'):
-            data['ttl'] = args['ttl']
-        return data
+    def _sign(vault, args, csr, ca_pem, task_vars):
+        """Have Vault sign csr and check the result: (certificate PEM, issuing CA PEM, cert_info, warnings)."""
+        mount = args['mount'].strip('/')
+        path, data = sign_request(args, csr)
+        host = task_vars.get('inventory_hostname', 'the host')
+        if args['ca']:
+            what = f"the CSR of {host} for a CA certificate with mount '{mount}'"
+        else:
+            what = f"the CSR of {host} with role '{args['role']}' of mount '{mount}'"
+        signed = vault.write(path, data, action=f'signing {what}')
+        certificate = signed.get('certificate')
+        if not certificate:
+            raise VaultError(f"Vault at {vault.url} returned no certificate for '{path}'.")
+        # Only the first certificate is the signed one; the file gets exactly that one (no chain).
+        cert = load_certificates(certificate, f"the certificate from '{path}'")[0]
+        mismatches = signed_mismatches(cert, args)
+        if mismatches and args['ca']:
+            raise VaultError(
+                f"Vault at {vault.url} answered '{path}' with a certificate that differs from the request "
+                f"({'; '.join(mismatches)}). A CA certificate is installed only when it is exactly what was asked for: check the CA of "
+                f"mount '{mount}' and ca_max_path_length. Nothing was installed.")
+        if mismatches:
+            raise VaultError(
+                f"Vault role '{args['role']}' of mount '{mount}' signed a certificate that differs from the request "
+                f"({'; '.join(mismatches)}). The role's organization and name rules decide this: fix the role "
+                '(hardway.kubernetes.vault_pki) or the task. Nothing was installed.')
+        issuing_ca = signed.get('issuing_ca') or ca_pem
+        warnings = []
+        issuer = load_certificates(issuing_ca, f"the issuing CA from '{path}'")[0]
+        if outlives(cert, issuer):
+            warnings.append(f"The certificate for {args['cert_path']} is valid until {cert_info(cert)['not_after']}, longer than "
+                            f"the CA of mount '{mount}' that signed it ({cert_info(issuer)['not_after']}): it stops verifying when "
+                            'that CA expires. Ask for a shorter ttl or renew the CA first.')
+        return certificate, issuing_ca, cert_info(cert), warnings
 
 
 class _HostFailure(Exception):

@@ -31,7 +31,9 @@ def vault_cert_argument_spec():
     """Host-side options of the vault_cert module (the Vault connection options come from _vault.py)."""
     return {
         'mount': {'type': 'str', 'required': True},
-        'role': {'type': 'str', 'required': True},
+        'role': {'type': 'str'},
+        'ca': {'type': 'bool', 'default': False},
+        'ca_max_path_length': {'type': 'int', 'default': 0},
         'common_name': {'type': 'str', 'required': True},
         'organization': {'type': 'list', 'elements': 'str', 'default': []},
         'subject_alt_name': {'type': 'list', 'elements': 'str', 'default': []},
@@ -49,6 +51,10 @@ def vault_cert_argument_spec():
         'key_mode': {'type': 'str', 'default': '0600', 'no_log': False},
         'cert_mode': {'type': 'str', 'default': '0644'},
     }
+
+
+# role is needed for leaf certificates only: a CA is signed by <mount>/root/sign-intermediate, which has no role.
+VAULT_CERT_REQUIRED_IF = [('ca', False, ('role',))]
 
 
 # Set only by the vault_cert action plugin when it runs the module on the host.
@@ -382,6 +388,7 @@ def cert_info(cert):
     except x509.ExtensionNotFound:
         dns, ips = [], []
     cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    is_ca, path_length = basic_constraints(cert)
     return {
         'common_name': cns[0].value if cns else '',
         'organization': sorted(a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)),
@@ -393,7 +400,68 @@ def cert_info(cert):
         'not_after': _utc(cert, 'not_valid_after').isoformat(),
         'issuer': cert.issuer.rfc4514_string(),
         'subject': cert.subject.rfc4514_string(),
+        'ca': is_ca,
+        'path_length': path_length,
+        'kind': kind_text(is_ca, path_length),
     }
+
+
+def basic_constraints(cert):
+    """(is_ca, path_length) of a certificate; path_length None means no limit (and is None for leaves)."""
+    try:
+        value = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return False, None
+    return bool(value.ca), (value.path_length if value.ca else None)
+
+
+def _may_sign_certificates(cert):
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    return bool(usage.key_cert_sign)
+
+
+def _path_length_text(path_length):
+    return 'unlimited' if path_length is None else str(path_length)
+
+
+def kind_text(is_ca, path_length=None):
+    """'leaf', or 'CA, path length N' ('unlimited' for None), as diffs show it."""
+    return f'CA, path length {_path_length_text(path_length)}' if is_ca else 'leaf'
+
+
+def wanted_path_length(max_path_length):
+    """The BasicConstraints path length a request means: Vault's max_path_length -1 is no limit (None)."""
+    if max_path_length is None or int(max_path_length) < 0:
+        return None
+    return int(max_path_length)
+
+
+def kind_mismatches(cert, ca=False, max_path_length=0):
+    """Reasons (list of str) why a certificate is not of the requested kind; empty when it is.
+
+    ca: a CA certificate is wanted (BasicConstraints ca=true, allowed to sign
+    certificates, path length max_path_length; -1 for no limit), else a leaf.
+    """
+    is_ca, path_length = basic_constraints(cert)
+    if not ca:
+        return ['certificate is a CA certificate but a leaf was asked for'] if is_ca else []
+    if not is_ca:
+        return ['certificate is not a CA certificate']
+    reasons = []
+    if not _may_sign_certificates(cert):
+        reasons.append('CA certificate may not sign certificates (its key usage lacks keyCertSign)')
+    want = wanted_path_length(max_path_length)
+    if path_length != want:
+        reasons.append(f'CA path length is {_path_length_text(path_length)}, want {_path_length_text(want)}')
+    return reasons
+
+
+def outlives(cert, ca_cert):
+    """True when cert is valid longer than the CA that signed it (Vault allows that for CAs it signs)."""
+    return _utc(cert, 'not_valid_after') > _utc(ca_cert, 'not_valid_after')
 
 
 def issued_by(cert, ca_cert):
@@ -451,7 +519,8 @@ def reissue_reasons(cert, key, request, ca_cert=None, now=None, force=False):
     """Why the certificate must be (re-)issued; an empty list means keep it.
 
     cert, key: parsed objects or None (missing file). request: dict with
-    common_name, organization, subject_alt_name, renew_before. ca_cert: the
+    common_name, organization, subject_alt_name, renew_before, and for a CA
+    certificate ca=True and max_path_length (-1: no limit). ca_cert: the
     current issuing CA of the Vault mount, or None to skip that check.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
@@ -473,6 +542,60 @@ def reissue_reasons(cert, key, request, ca_cert=None, now=None, force=False):
         if now >= threshold:
             reasons.append(f"certificate expires at {not_after.isoformat()}, within renew_before ({request.get('renew_before', '33%')})")
     reasons.extend(subject_mismatches(cert_info(cert), request['common_name'], request.get('organization'), request.get('subject_alt_name')))
+    reasons.extend(kind_mismatches(cert, request.get('ca', False), request.get('max_path_length', 0)))
     if ca_cert is not None and not issued_by(cert, ca_cert):
         reasons.append(f"certificate was issued by {cert.issuer.rfc4514_string()!r}, not by the current CA {ca_cert.subject.rfc4514_string()!r}")
+    return reasons
+
+
+# --------------------------------------------------------------------------
+# The request to Vault
+# --------------------------------------------------------------------------
+
+def check_request(params):
+    """Reject option combinations of vault_cert that cannot work, with the fix in the message."""
+    if not params.get('ca'):
+        if not params.get('role'):
+            raise CertError('role: a leaf certificate needs the Vault role that signs it (or set ca=true for a CA certificate)')
+        return
+    if params.get('role'):
+        raise CertError(f"role: {params['role']!r} is not used with ca=true (a CA certificate is signed by "
+                        '<mount>/root/sign-intermediate, which has no role); remove role')
+    for option in ('organization', 'subject_alt_name'):
+        if params.get(option):
+            raise CertError(f'{option}: not supported with ca=true (the CA certificate carries only its common name); remove it')
+    if params.get('ca_max_path_length', 0) < -1:
+        raise CertError(f"ca_max_path_length: {params['ca_max_path_length']} is not a path length; use 0 or more, or -1 for no limit")
+
+
+def sign_request(params, csr):
+    """(path, data) of the Vault request that signs csr for the vault_cert options params.
+
+    A leaf goes to <mount>/sign/<role>; a CA (ca=true) to <mount>/root/sign-intermediate,
+    with the subject from the request, not from the CSR, and the path length pinned.
+    """
+    mount = params['mount'].strip('/')
+    data = {
+        'csr': csr,
+        'common_name': params['common_name'],
+        # SANs come from the CSR only: without this Vault adds the CN as a DNS SAN,
+        # the certificate never equals the request and would be re-issued every run.
+        'exclude_cn_from_sans': True,
+        'format': 'pem',
+    }
+    if params.get('ttl'):
+        data['ttl'] = params['ttl']
+    if not params.get('ca'):
+        return f"{mount}/sign/{params['role']}", data
+    data['use_csr_values'] = False
+    # Sent as a string, which Vault reads as an integer: a policy can then pin it with
+    # allowed_parameters ("max_path_length" = ["0"]); a JSON number never equals a policy value.
+    data['max_path_length'] = str(params['ca_max_path_length'])
+    return f'{mount}/root/sign-intermediate', data
+
+
+def signed_mismatches(cert, params):
+    """Reasons why the certificate Vault signed differs from what params asked for; empty when it matches."""
+    reasons = subject_mismatches(cert_info(cert), params['common_name'], params.get('organization'), params.get('subject_alt_name'))
+    reasons.extend(kind_mismatches(cert, params.get('ca', False), params.get('ca_max_path_length', 0)))
     return reasons

@@ -15,9 +15,15 @@ description:
     Vault's C(<mount>/sign/<role>) endpoint (never C(issue)) and hands the signed certificate back to the host.
   - Files are written atomically (temporary file in the same directory, then rename), the key with mode C(0600).
     A failure at any point leaves the previous key and certificate in place.
+  - With O(ca=true) the certificate is an intermediate CA whose private key stays on the host, for example the kubelet-signing
+    CA of kube-controller-manager (C(--cluster-signing-cert-file)/C(--cluster-signing-key-file)). The CSR goes to
+    C(<mount>/root/sign-intermediate) with the subject from O(common_name) (not from the CSR) and the path length from
+    O(ca_max_path_length); no Vault role is involved. What Vault returns must be a CA certificate with that name and path
+    length, or nothing is installed. O(cert_path) holds exactly this one certificate, O(ca_path) the mount's CA.
   - The certificate is re-issued only when the certificate file is missing or unreadable, the key is missing or does not
     match it, it expires within O(renew_before), its common name, organization or subject alternative names differ from the
-    requested ones, it was not signed by the mount's current CA, or O(force=true).
+    requested ones, it is a CA certificate where a leaf is asked for or the other way round (or a CA with another path
+    length), it was not signed by the mount's current CA, or O(force=true).
   - Vault's sign endpoint takes the organization from the Vault role, not from the CSR. O(organization) is therefore what
     the task B(expects); if Vault returns something else, the module fails rather than install a certificate that
     would be re-issued on every run.
@@ -66,8 +72,23 @@ options:
   role:
     description:
       - Name of the Vault PKI role to sign with, for example V(etcd-main-server).
+      - Required unless O(ca=true); not allowed with it.
     type: str
-    required: true
+  ca:
+    description:
+      - Keep an intermediate CA certificate instead of a leaf certificate, signed by C(<mount>/root/sign-intermediate).
+      - The Vault token needs C(update) on that path; a policy can pin its parameters (the C(hardway.kubernetes.vault_pki)
+        role's rotation policy pins the name pattern of the kubelet-signing CA and a path length of 0).
+      - O(organization) and O(subject_alt_name) must be empty.
+    type: bool
+    default: false
+  ca_max_path_length:
+    description:
+      - With O(ca=true), the path length of the CA certificate (BasicConstraints C(pathLenConstraint)). V(0), the default,
+        lets the CA sign leaf certificates only, which is all a kubelet signer needs; V(-1) sets no limit.
+      - The issuing CA of O(mount) must allow a CA below it.
+    type: int
+    default: 0
   common_name:
     description:
       - Subject common name. The Vault role must allow it.
@@ -110,7 +131,7 @@ options:
     required: true
   cert_path:
     description:
-      - Certificate file on the host (the leaf certificate only).
+      - Certificate file on the host. It holds exactly one certificate, the one Vault signed, without the chain.
     type: path
     required: true
   ca_path:
@@ -207,6 +228,16 @@ EXAMPLES = r"""
     cert_path: /etc/kubernetes/pki/kube-scheduler.crt
     ca_path: /etc/kubernetes/pki/ca.crt
     force: true
+
+- name: Keep the kubelet-signing CA of kube-controller-manager (its key never leaves this host)
+  hardway.kubernetes.vault_cert:
+    mount: k8s-pki-kubernetes
+    ca: true
+    common_name: k8s kubelet signing CA {{ inventory_hostname }}
+    ttl: 8760h
+    key_path: /etc/kubernetes/pki/kubelet-signing-ca.key
+    cert_path: /etc/kubernetes/pki/kubelet-signing-ca.crt
+    ca_path: /etc/kubernetes/pki/ca.crt
 """
 
 RETURN = r"""
@@ -271,6 +302,8 @@ from ansible_collections.hardway.kubernetes.plugins.module_utils._certs import (
     public_key_bytes,
     reissue_reasons,
     VAULT_CERT_INTERNAL_OPTIONS,
+    VAULT_CERT_REQUIRED_IF,
+    check_request,
     split_sans,
     vault_cert_argument_spec,
 )
@@ -408,6 +441,8 @@ def prepare(module, files):
     result = {'changed': False, 'reissue': False, 'reasons': [], 'key_generated': False, 'staged_key': False,
               'ca_changed': False, 'before': None}
     try:
+        check_request(p)  # before anything else
+        split_sans(p['subject_alt_name'])
         key = None
         key_data = files.read(files.key_path)
         if key_data is not None:
@@ -415,8 +450,8 @@ def prepare(module, files):
         cert, cert_error = _parse_cert(files.read(files.cert_path), files.cert_path)
         ca_cert = load_certificates(p['_ca_pem'], f"the CA certificate of mount {p['mount']}")[0] if p['_ca_pem'] else None
         request = {'common_name': p['common_name'], 'organization': p['organization'],
-                   'subject_alt_name': p['subject_alt_name'], 'renew_before': p['renew_before']}
-        split_sans(p['subject_alt_name'])  # validate before anything else
+                   'subject_alt_name': p['subject_alt_name'], 'renew_before': p['renew_before'],
+                   'ca': p['ca'], 'max_path_length': p['ca_max_path_length']}
         if cert_error:
             reasons = [f'certificate file cannot be used: {cert_error}'] + (['force is set'] if p['force'] else [])
         else:
@@ -494,7 +529,7 @@ def install(module, files):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), required_if=VAULT_CERT_REQUIRED_IF, supports_check_mode=True)
     if not HAS_CRYPTOGRAPHY and module.check_mode and module.params['_step'] == 'prepare':
         # A check run on a new host: the role installs the library only in a real run.
         module.exit_json(changed=True, reissue=True, ca_changed=True, key_generated=False, before=None,

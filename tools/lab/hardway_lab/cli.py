@@ -32,9 +32,9 @@ def cmd_up(config: LabConfig, args) -> int:
     require_root()
     topo = topology.load(args.topology, config)
     current = state.load(config)
-    alive = [name for name, pid in current.get("machines", {}).items() if alive(pid)]
-    if current and alive:
-        if current["topology"] == topo.to_dict() and len(alive) == len(topo.machines):
+    running = [name for name, pid in current.get("machines", {}).items() if alive(pid)]
+    if current and running:
+        if current["topology"] == topo.to_dict() and len(running) == len(topo.machines):
             print(f"lab already up with topology {topo.name}")
             return 0
         raise LabError(f"a lab with topology {current['topology']['name']!r} is already up; run `lab down` first")
@@ -86,6 +86,8 @@ def cmd_down(config: LabConfig, args) -> int:
     network.down(config)
     # A lab's Vault lives and dies with the lab: the next one starts from an empty Vault.
     shutil.rmtree(config.vault_dir, ignore_errors=True)
+    # The admin credential belongs to that Vault's cluster: it goes with it.
+    shutil.rmtree(config.admin_kubeconfig.parent, ignore_errors=True)
     state.clear(config)
     config.inventory_file.unlink(missing_ok=True)
     left = leftovers(config)
@@ -145,6 +147,16 @@ def cmd_status(config: LabConfig, args) -> int:
 def cmd_inventory(config: LabConfig, args) -> int:
     _running(config)
     print(config.inventory_file)
+    return 0
+
+
+def cmd_kubeconfig(config: LabConfig, args) -> int:
+    _running(config)
+    if not config.admin_kubeconfig.exists():
+        print(f"no admin kubeconfig yet: run playbooks/site.yml on the lab (it writes {config.admin_kubeconfig})",
+              file=sys.stderr)
+        return 1
+    print(config.admin_kubeconfig)
     return 0
 
 
@@ -232,6 +244,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("down", help="stop everything and remove what the lab made").set_defaults(func=cmd_down)
     sub.add_parser("status", help="machines and services of the running lab").set_defaults(func=cmd_status)
     sub.add_parser("inventory", help="print the path of the lab's Ansible inventory").set_defaults(func=cmd_inventory)
+    sub.add_parser("kubeconfig", help="print the path of the admin kubeconfig site.yml wrote").set_defaults(func=cmd_kubeconfig)
     ssh = sub.add_parser("ssh", help="open a shell (or run a command) on a machine")
     ssh.add_argument("host")
     ssh.add_argument("command", nargs=argparse.REMAINDER)

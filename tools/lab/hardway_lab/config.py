@@ -112,6 +112,11 @@ class LabConfig:
         return self.state_dir / "inventory" / "hosts.yml"
 
     @property
+    def admin_kubeconfig(self) -> Path:
+        """Where site.yml writes the operator's admin kubeconfig for this lab (admin_kubeconfig_path)."""
+        return self.state_dir / "kubeconfig" / "admin.kubeconfig"
+
+    @property
     def vault_dir(self) -> Path:
         return self.state_dir / "openbao"
 

@@ -7,6 +7,10 @@ from .config import LabConfig
 from .topology import Topology
 
 
+LAB_POD_CIDR = "100.64.0.0/16"
+LAB_SERVICE_CIDR = "100.96.0.0/16"
+
+
 def render(config: LabConfig, topology: Topology) -> str:
     """Inventory text. JSON is valid YAML, so no YAML library is needed."""
     hosts = {
@@ -28,6 +32,11 @@ def render(config: LabConfig, topology: Topology) -> str:
                 "hardway_lab_vault_addr": config.vault_addr,
                 "hardway_lab_vault_cacert": str(config.vault_dir / "ca.crt"),
                 "hardway_lab_audit_log": str(config.vault_dir / "audit.log"),
+                # Test ranges only (100.64.0.0/10): pods 100.64.0.0/16, services 100.96.0.0/16.
+                "kube_apiserver_service_cidr": LAB_SERVICE_CIDR,
+                "static_routes_cluster_cidr": LAB_POD_CIDR,
+                "static_routes_service_cidr": LAB_SERVICE_CIDR,
+                "admin_kubeconfig_path": str(config.admin_kubeconfig),
             },
         }
     }

@@ -70,6 +70,20 @@ def test_inventory_has_every_design_group_and_the_lab_urls(config):
     assert data["vars"]["ansible_ssh_private_key_file"] == str(config.ssh_key)
 
 
+def test_inventory_keeps_pods_and_services_in_the_test_range(config):
+    import ipaddress
+
+    import yaml
+
+    variables = yaml.safe_load(inventory.render(config, topology.load("ha", config)))["all"]["vars"]
+    shared = ipaddress.ip_network("100.64.0.0/10")
+    pods, services = (ipaddress.ip_network(variables[name]) for name in ("static_routes_cluster_cidr", "kube_apiserver_service_cidr"))
+    assert pods.subnet_of(shared) and services.subnet_of(shared) and not pods.overlaps(services)
+    assert variables["static_routes_service_cidr"] == variables["kube_apiserver_service_cidr"]
+    assert variables["admin_kubeconfig_path"] == str(config.admin_kubeconfig)
+    assert config.admin_kubeconfig.is_relative_to(config.state_dir)
+
+
 def test_machine_files(config):
     topo = topology.load("ha", config)
     etcd = topo.machine("etcd-2")

@@ -216,3 +216,114 @@ def test_normalize_san(entry, expected):
 def test_normalize_san_rejects(bad):
     with pytest.raises(CertError, match='subject_alt_name'):
         certs.normalize_san(bad)
+
+
+# --------------------------------------------------------------------------
+# CA certificates (vault_cert ca=true: the kubelet-signing CA)
+# --------------------------------------------------------------------------
+
+CA_REQUEST = {'common_name': 'k8s kubelet signing CA cm-1', 'organization': [], 'subject_alt_name': [], 'renew_before': '33%',
+              'ca': True, 'max_path_length': 0}
+
+
+def make_sub_ca(ca, key=None, cn='k8s kubelet signing CA cm-1', path_length=0, ca_flag=True, cert_sign=True, hours=8760):
+    """What <mount>/root/sign-intermediate returns: a CA certificate below ca."""
+    ca_key, ca_cert = ca
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    start = NOW - datetime.timedelta(hours=1)
+    usage = x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                          key_agreement=False, key_cert_sign=cert_sign, crl_sign=True, encipher_only=False, decipher_only=False)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(start + datetime.timedelta(hours=hours))
+            .add_extension(x509.BasicConstraints(ca=ca_flag, path_length=path_length if ca_flag else None), critical=True)
+            .add_extension(usage, critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    return key, cert
+
+
+def test_a_matching_ca_certificate_is_kept(ca):
+    key, cert = make_sub_ca(ca)
+    assert certs.reissue_reasons(cert, key, CA_REQUEST, ca[1], now=NOW) == []
+    unlimited_key, unlimited = make_sub_ca(ca, path_length=None)
+    assert certs.reissue_reasons(unlimited, unlimited_key, dict(CA_REQUEST, max_path_length=-1), ca[1], now=NOW) == []
+    info = certs.cert_info(cert)
+    assert (info['ca'], info['path_length'], info['kind']) == (True, 0, 'CA, path length 0')
+    assert certs.cert_info(unlimited)['kind'] == 'CA, path length unlimited'
+
+
+def test_the_kind_of_certificate_must_match_the_request(ca):
+    leaf_key, leaf = make_leaf(ca, cn='k8s kubelet signing CA cm-1', dns=(), ips=())
+    assert certs.reissue_reasons(leaf, leaf_key, CA_REQUEST, ca[1], now=NOW) == ['certificate is not a CA certificate']
+    ca_key, ca_cert = make_sub_ca(ca, cn='etcd-1')
+    request = dict(REQUEST, subject_alt_name=[])
+    assert certs.reissue_reasons(ca_cert, ca_key, request, ca[1], now=NOW) == ['certificate is a CA certificate but a leaf was asked for']
+    # BasicConstraints ca=false is a leaf, like no BasicConstraints at all.
+    flagless_key, flagless = make_sub_ca(ca, ca_flag=False)
+    assert certs.reissue_reasons(flagless, flagless_key, CA_REQUEST, ca[1], now=NOW) == ['certificate is not a CA certificate']
+    assert certs.cert_info(leaf)['kind'] == 'leaf'
+
+
+@pytest.mark.parametrize('have, want, reason', [
+    (None, 0, 'CA path length is unlimited, want 0'),
+    (1, 0, 'CA path length is 1, want 0'),
+    (0, -1, 'CA path length is 0, want unlimited'),
+    (0, 2, 'CA path length is 0, want 2'),
+])
+def test_ca_path_length_must_match(ca, have, want, reason):
+    key, cert = make_sub_ca(ca, path_length=have)
+    assert certs.reissue_reasons(cert, key, dict(CA_REQUEST, max_path_length=want), ca[1], now=NOW) == [reason]
+
+
+def test_a_ca_that_may_not_sign_is_reissued(ca):
+    key, cert = make_sub_ca(ca, cert_sign=False)
+    assert certs.kind_mismatches(cert, ca=True) == ['CA certificate may not sign certificates (its key usage lacks keyCertSign)']
+
+
+def test_ca_renewal_uses_its_own_lifetime(ca):
+    key, cert = make_sub_ca(ca, hours=8760)
+    assert certs.reissue_reasons(cert, key, CA_REQUEST, ca[1], now=NOW + datetime.timedelta(days=240)) == []
+    late = certs.reissue_reasons(cert, key, CA_REQUEST, ca[1], now=NOW + datetime.timedelta(days=250))
+    assert len(late) == 1 and 'within renew_before (33%)' in late[0]
+
+
+@pytest.mark.parametrize('params, message', [
+    ({'ca': False, 'role': None}, 'role: a leaf certificate needs the Vault role'),
+    ({'ca': True, 'role': 'kube-scheduler'}, "role: 'kube-scheduler' is not used with ca=true"),
+    ({'ca': True, 'organization': ['system:masters']}, 'organization: not supported with ca=true'),
+    ({'ca': True, 'subject_alt_name': ['DNS:cm-1']}, 'subject_alt_name: not supported with ca=true'),
+    ({'ca': True, 'ca_max_path_length': -2}, 'ca_max_path_length: -2 is not a path length'),
+])
+def test_impossible_requests_are_named(params, message):
+    with pytest.raises(CertError, match=message):
+        certs.check_request(params)
+    certs.check_request({'ca': True, 'ca_max_path_length': -1})
+    certs.check_request({'ca': False, 'role': 'etcd-main-server'})
+
+
+def test_sign_request_of_a_ca_pins_subject_and_path_length():
+    params = {'mount': 'k8s-pki-kubernetes/', 'role': None, 'ca': True, 'ca_max_path_length': 0,
+              'common_name': 'k8s kubelet signing CA cm-1', 'ttl': '8760h'}
+    path, data = certs.sign_request(params, 'CSR')
+    assert path == 'k8s-pki-kubernetes/root/sign-intermediate'
+    # max_path_length as a string: the only form a Vault policy's allowed_parameters can pin (measured on OpenBao 2.7).
+    assert data == {'csr': 'CSR', 'common_name': 'k8s kubelet signing CA cm-1', 'exclude_cn_from_sans': True, 'format': 'pem',
+                    'ttl': '8760h', 'use_csr_values': False, 'max_path_length': '0'}
+    leaf = {'mount': 'k8s-pki-etcd', 'role': 'etcd-main-server', 'ca': False, 'ca_max_path_length': 0, 'common_name': 'etcd-1', 'ttl': None}
+    assert certs.sign_request(leaf, 'CSR') == ('k8s-pki-etcd/sign/etcd-main-server', {
+        'csr': 'CSR', 'common_name': 'etcd-1', 'exclude_cn_from_sans': True, 'format': 'pem'})
+
+
+def test_signed_mismatches_cover_subject_and_kind(ca):
+    params = {'common_name': 'k8s kubelet signing CA cm-1', 'organization': [], 'subject_alt_name': [], 'ca': True,
+              'ca_max_path_length': 0}
+    assert certs.signed_mismatches(make_sub_ca(ca)[1], params) == []
+    assert certs.signed_mismatches(make_sub_ca(ca, cn='other', path_length=None)[1], params) == [
+        "common name is 'other', want 'k8s kubelet signing CA cm-1'", 'CA path length is unlimited, want 0']
+    leaf = make_leaf(ca, cn='k8s kubelet signing CA cm-1', dns=(), ips=())[1]
+    assert certs.signed_mismatches(leaf, params) == ['certificate is not a CA certificate']
+
+
+def test_outlives_compares_with_the_issuing_ca(ca):
+    assert not certs.outlives(make_sub_ca(ca, hours=24)[1], ca[1])
+    assert certs.outlives(make_sub_ca(ca, hours=24 * 400)[1], ca[1])  # the test CA is valid for 365 days

@@ -213,3 +213,68 @@ def test_unreadable_key_is_not_overwritten(params):
     with pytest.raises(Failed, match='is not an unencrypted PEM private key.*move it away'):
         run('prepare', **params)
     assert open(params['key_path']).read() == 'not a key'
+
+
+# --------------------------------------------------------------------------
+# ca=true: an intermediate CA whose key stays on the host
+# --------------------------------------------------------------------------
+
+def sign_intermediate(ca, csr_pem, common_name, path_length=0, hours=8760):
+    """What Vault's <mount>/root/sign-intermediate does with use_csr_values=false: subject from the request."""
+    ca_key, ca_cert = ca
+    csr = x509.load_pem_x509_csr(csr_pem.encode())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+            .issuer_name(ca_cert.subject).public_key(csr.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(seconds=30)).not_valid_after(now + datetime.timedelta(hours=hours))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    return _pem(cert)
+
+
+@pytest.fixture(name='ca_params')
+def fixture_ca_params(tmp_path, ca):
+    return {
+        'mount': 'lab-pki-kubernetes', 'role': None, 'ca': True, 'common_name': 'lab kubelet signing CA cm-1',
+        'subject_alt_name': [], 'renew_before': '33%',
+        'key_path': str(tmp_path / 'kubelet-signing-ca.key'), 'cert_path': str(tmp_path / 'kubelet-signing-ca.crt'),
+        'ca_path': str(tmp_path / 'ca.crt'), '_ca_pem': _pem(ca[1]),
+    }
+
+
+def test_ca_mode_installs_exactly_one_ca_certificate(tmp_path, ca, ca_params):
+    prep = run('prepare', **ca_params)
+    assert prep['reissue'] and prep['key_generated'] and prep['reasons'] == ['certificate file is missing']
+    assert x509.load_pem_x509_csr(prep['csr'].encode()).subject.rfc4514_string() == 'CN=lab kubelet signing CA cm-1'
+    signed = sign_intermediate(ca, prep['csr'], ca_params['common_name'])
+    installed = run('install', **dict(ca_params, _certificate=signed + _pem(ca[1])))  # even with a chain: the file gets one
+    assert installed['after']['kind'] == 'CA, path length 0'
+    text = open(ca_params['cert_path']).read()
+    assert text.count('BEGIN CERTIFICATE') == 1 and text == signed
+    assert open(ca_params['ca_path']).read() == ca_params['_ca_pem']
+    assert mode(ca_params['key_path']) == 0o600
+    again = run('prepare', **ca_params)
+    assert not again['reissue'] and not again['changed'] and again['before']['kind'] == 'CA, path length 0'
+
+
+def test_ca_mode_replaces_a_leaf_and_a_wrong_path_length(ca, ca_params):
+    prep = run('prepare', **ca_params)
+    run('install', **dict(ca_params, _certificate=sign(ca, prep['csr'])))  # a leaf where a CA belongs
+    assert run('prepare', **ca_params)['reasons'] == ['certificate is not a CA certificate']
+    prep = run('prepare', **ca_params)
+    run('install', **dict(ca_params, _certificate=sign_intermediate(ca, prep['csr'], ca_params['common_name'], path_length=None)))
+    assert run('prepare', **ca_params)['reasons'] == ['CA path length is unlimited, want 0']
+    assert run('prepare', **dict(ca_params, ca_max_path_length=-1))['reasons'] == []
+    # The same file asked for as a leaf certificate.
+    leaf = dict(ca_params, ca=False, role='kube-controller-manager')
+    assert run('prepare', check_mode=True, **leaf)['reasons'] == ['certificate is a CA certificate but a leaf was asked for']
+
+
+@pytest.mark.parametrize('extra, message', [
+    ({'role': 'kube-controller-manager'}, "role: 'kube-controller-manager' is not used with ca=true"),
+    ({'subject_alt_name': ['DNS:cm-1']}, 'subject_alt_name: not supported with ca=true'),
+])
+def test_ca_mode_rejects_leaf_options_before_making_a_key(tmp_path, ca_params, extra, message):
+    with pytest.raises(Failed, match=message):
+        run('prepare', **dict(ca_params, **extra))
+    assert os.listdir(tmp_path) == []

@@ -15,6 +15,8 @@ import yaml
 from ansible_collections.hardway.kubernetes.plugins.action import vault_config as vault_config_action
 from ansible_collections.hardway.kubernetes.plugins.action import vault_pki_ca as vault_pki_ca_action
 from ansible_collections.hardway.kubernetes.plugins.doc_fragments._vault import ModuleDocFragment
+from ansible_collections.hardway.kubernetes.plugins.module_utils import _certs
+from ansible_collections.hardway.kubernetes.plugins.module_utils._certs import sign_request
 from ansible_collections.hardway.kubernetes.plugins.modules import vault_cert, vault_config, vault_pki_ca
 
 FRAGMENT_OPTIONS = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
@@ -51,7 +53,12 @@ def test_docs_match_argument_spec(module, spec):
 
 
 def test_only_sign_is_ever_called():
-    """The action plugin sends CSRs to <mount>/sign/<role>; the word 'issue/' appears in no request path."""
-    source = open(vault_cert.__file__.replace('/modules/', '/action/'), encoding='utf-8').read()
-    assert "f'{mount}/sign/{role}'" in source
-    assert '/issue/' not in source
+    """CSRs go to <mount>/sign/<role> or, for a CA, <mount>/root/sign-intermediate; 'issue/' appears in no request path."""
+    leaf = {'mount': '/k8s-pki-etcd/', 'role': 'etcd-main-server', 'common_name': 'etcd-1', 'ca': False}
+    assert sign_request(leaf, 'CSR')[0] == 'k8s-pki-etcd/sign/etcd-main-server'
+    ca = {'mount': 'k8s-pki-kubernetes', 'role': None, 'common_name': 'k8s kubelet signing CA cm-1', 'ca': True, 'ca_max_path_length': 0}
+    assert sign_request(ca, 'CSR')[0] == 'k8s-pki-kubernetes/root/sign-intermediate'
+    for path in (vault_cert.__file__.replace('/modules/', '/action/'), _certs.__file__):
+        with open(path, encoding='utf-8') as handle:
+            source = handle.read()
+        assert '/issue/' not in source and 'sign-verbatim' not in source, path
