@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "tools" / "lab" / "lab"
 sys.path.insert(0, str(LAB.parent))
 
+from hardway_lab.artifacts import pinned_versions  # noqa: E402
 from hardway_lab.config import LabConfig  # noqa: E402
 
 LAB_CONFIG = LabConfig.from_env()
@@ -79,3 +81,31 @@ def ha_lab():
     print(f"\nlab up --topology {HA_TOPOLOGY}: {booted.boot_seconds:.1f}s")
     yield booted
     lab("down", check=False)
+
+
+KUBECTL = LAB_CONFIG.mirror_dir / "kubernetes" / "release" / pinned_versions()["kubernetes"] / "bin" / "linux" / "amd64" / "kubectl"
+
+
+def changed(recap: str) -> int:
+    return sum(int(n) for n in re.findall(r"\bchanged=(\d+)", recap))
+
+
+def site(ha_lab) -> tuple[float, subprocess.CompletedProcess]:
+    vault = json.loads(lab("vault-env", "--json").stdout)
+    started = time.monotonic()
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", ha_lab.inventory,
+                             str(REPO / "playbooks" / "site.yml")],
+                            capture_output=True, text=True, env={**ansible_env(), **vault}, cwd=REPO, check=False)
+    return time.monotonic() - started, result
+
+
+@pytest.fixture(scope="session")
+def cluster(ha_lab):
+    """site.yml twice on the ha lab; the kubeconfig and both runs for the tests."""
+    first_time, first = site(ha_lab)
+    assert first.returncode == 0, first.stdout[-8000:] + first.stderr[-3000:]
+    second_time, second = site(ha_lab)
+    assert second.returncode == 0, second.stdout[-8000:] + second.stderr[-3000:]
+    print(f"\nsite.yml on ha: first run {first_time:.1f}s ({changed(first.stdout)} changed), "
+          f"second run {second_time:.1f}s ({changed(second.stdout)} changed)")
+    return {"kubeconfig": lab("kubeconfig").stdout.strip(), "second": second, "lab": ha_lab}

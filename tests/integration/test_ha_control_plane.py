@@ -5,45 +5,15 @@ and of an apiserver."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
-import pytest
-from conftest import LAB_CONFIG, REPO, ansible_env, lab
-from hardway_lab.artifacts import pinned_versions
+from conftest import KUBECTL, LAB_CONFIG, changed, lab
 
-KUBECTL = LAB_CONFIG.mirror_dir / "kubernetes" / "release" / pinned_versions()["kubernetes"] / "bin" / "linux" / "amd64" / "kubectl"
 ETCDCTL = ("etcdctl --endpoints=https://127.0.0.1:2379 --cacert={pki}/ca.crt --cert={pki}/healthcheck-client.crt "
            "--key={pki}/healthcheck-client.key")
-
-
-def changed(recap: str) -> int:
-    return sum(int(n) for n in re.findall(r"\bchanged=(\d+)", recap))
-
-
-def site(ha_lab) -> tuple[float, subprocess.CompletedProcess]:
-    vault = json.loads(lab("vault-env", "--json").stdout)
-    started = time.monotonic()
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", ha_lab.inventory,
-                             str(REPO / "playbooks" / "site.yml")],
-                            capture_output=True, text=True, env={**ansible_env(), **vault}, cwd=REPO, check=False)
-    return time.monotonic() - started, result
-
-
-@pytest.fixture(scope="module")
-def cluster(ha_lab):
-    """site.yml twice on the ha lab; the kubeconfig and both runs for the tests."""
-    first_time, first = site(ha_lab)
-    assert first.returncode == 0, first.stdout[-8000:] + first.stderr[-3000:]
-    second_time, second = site(ha_lab)
-    assert second.returncode == 0, second.stdout[-8000:] + second.stderr[-3000:]
-    print(f"\nsite.yml on ha: first run {first_time:.1f}s ({changed(first.stdout)} changed), "
-          f"second run {second_time:.1f}s ({changed(second.stdout)} changed)")
-    return {"kubeconfig": lab("kubeconfig").stdout.strip(), "second": second, "lab": ha_lab}
 
 
 def kubectl(cluster, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Install the collections listed in requirements.yml into a project-local
-# collections path (default: <repo>/.cache/collections), for ansible-lint,
-# ansible-test sanity and the playbooks. The path also gets
+# Install the collections listed in requirements.yml (the collection's own
+# dependencies) and awx/requirements.yml (awx.awx, which only
+# awx/configure.yml uses) into a project-local collections path (default:
+# <repo>/.cache/collections), for ansible-lint, ansible-test sanity and the
+# playbooks. The path also gets
 # ansible_collections/hardway/kubernetes as a link to this checkout, so with
 # ANSIBLE_COLLECTIONS_PATH=<path> every hardway.kubernetes.* name resolves here.
 #
-# 1. Galaxy first: `ansible-galaxy collection install -r requirements.yml`.
+# 1. Galaxy first: `ansible-galaxy collection install -r FILE` for each file.
 # 2. If Galaxy cannot be reached, fall back to the collections bundled in the
 #    `ansible` Python package: download its wheel (pinned by version and
-#    sha256) with pip and unpack only the collections requirements.yml names,
+#    sha256) with pip and unpack only the collections the files name,
 #    checking each version against the requirement.
 #
 # Usage: tests/quality/install_collections.sh [DEST]
@@ -21,16 +23,17 @@ if [[ -x "$REPO/.venv/bin/python" ]]; then
 fi
 DEST="${1:-$REPO/.cache/collections}"
 mkdir -p "$DEST"
+REQUIREMENTS=("$REPO/requirements.yml" "$REPO/awx/requirements.yml")
 
 # The `ansible` release that bundles collections for ansible-core 2.19.
 BUNDLE_VERSION="12.3.0"
 BUNDLE_SHA256="cd156f82fa87f7a899212b0efa9f7ca3a24d609212de9f78428a572eb01e5414"
 
-# check_installed: exit 0 when every collection of requirements.yml is in DEST
-# at a version that satisfies its requirement. With --unpack WHEEL, unpack
-# the missing ones from the wheel first.
+# check_or_unpack [--unpack WHEEL] FILE...: exit 0 when every collection of the
+# requirement FILEs is in DEST at a version that satisfies its requirement.
+# With --unpack WHEEL, unpack the missing ones from the wheel first.
 check_or_unpack() {
-  python - "$REPO/requirements.yml" "$DEST" "$@" <<'PY'
+  python - "$DEST" "$@" <<'PY'
 import json
 import pathlib
 import shutil
@@ -41,9 +44,15 @@ import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-req_file, dest = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-wheel = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--unpack" else None
-wanted = yaml.safe_load(req_file.read_text())["collections"]
+dest, args = pathlib.Path(sys.argv[1]), sys.argv[2:]
+wheel = None
+if args[:1] == ["--unpack"]:
+    wheel, args = args[1], args[2:]
+wanted = [
+    dict(item, source=req_file)
+    for req_file in map(pathlib.Path, args)
+    for item in yaml.safe_load(req_file.read_text())["collections"]
+]
 
 
 def installed_version(root, name):
@@ -73,7 +82,7 @@ for item in wanted:
         if Version(bundled) not in spec:
             sys.exit(
                 f"{name} {bundled} bundled in {pathlib.Path(wheel).name} does not satisfy "
-                f"'{spec}' from requirements.yml: change BUNDLE_VERSION in "
+                f"'{spec}' from {item['source']}: change BUNDLE_VERSION in "
                 "tests/quality/install_collections.sh or the requirement"
             )
         target = dest / "ansible_collections" / name.replace(".", "/")
@@ -104,14 +113,23 @@ link_self() {
 }
 link_self
 
-if check_or_unpack >/dev/null; then
-  echo "collections from requirements.yml already in $DEST"
+if check_or_unpack "${REQUIREMENTS[@]}" >/dev/null; then
+  echo "collections from requirements.yml and awx/requirements.yml already in $DEST"
   echo "$DEST"
   exit 0
 fi
 
-if timeout 300 ansible-galaxy collection install -r "$REPO/requirements.yml" -p "$DEST" --upgrade 2>&1; then
-  check_or_unpack
+# Galaxy, for the requirement files whose collections are not all there yet.
+galaxy_install() {
+  local req
+  for req in "${REQUIREMENTS[@]}"; do
+    check_or_unpack "$req" >/dev/null && continue
+    timeout 300 ansible-galaxy collection install -r "$req" -p "$DEST" --upgrade 2>&1 || return 1
+  done
+}
+
+if galaxy_install; then
+  check_or_unpack "${REQUIREMENTS[@]}"
   echo "$DEST"
   exit 0
 fi
@@ -123,6 +141,6 @@ PIN="$(mktemp)"
 trap 'rm -f "$PIN"' EXIT
 echo "ansible==$BUNDLE_VERSION --hash=sha256:$BUNDLE_SHA256" >"$PIN"
 python -m pip download --quiet --no-deps --require-hashes -r "$PIN" -d "$WHEEL_DIR"
-check_or_unpack --unpack "$WHEEL_DIR/ansible-$BUNDLE_VERSION-py3-none-any.whl"
-check_or_unpack
+check_or_unpack --unpack "$WHEEL_DIR/ansible-$BUNDLE_VERSION-py3-none-any.whl" "${REQUIREMENTS[@]}"
+check_or_unpack "${REQUIREMENTS[@]}"
 echo "$DEST"
