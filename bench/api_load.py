@@ -135,7 +135,7 @@ class Load:
         if status != 201:
             raise RuntimeError(f"could not create ConfigMap {self.name}: HTTP {status} {payload[:300]!r}")
         self._started = time.monotonic()
-        self._threads = [threading.Thread(target=self._worker, daemon=True) for _ in range(self.workers)]
+        self._threads = [threading.Thread(target=self._worker, daemon=True) for index in range(self.workers)]
         for thread in self._threads:
             thread.start()
         return self

@@ -44,11 +44,11 @@ def cert_report_table(rows):
     if not isinstance(rows, (list, tuple)):
         raise AnsibleFilterError('cert_report_table: the input must be a list of cert_report_row results')
     ordered = sorted(rows, key=lambda r: (r.get('component', ''), r.get('host', ''), r.get('name', '')))
-    cells = [[h for h, _ in _COLUMNS]]
+    cells = [[column[0] for column in _COLUMNS]]
     for row in ordered:
         days = row.get('days_left')
         cells.append([str(row.get(key, '')) if key != 'days_left' else (f'{days:.2f}' if days is not None else row.get('error') or 'missing')
-                      for _, key in _COLUMNS])
+                      for key in (column[1] for column in _COLUMNS)])
     widths = [max(len(line[i]) for line in cells) for i in range(len(_COLUMNS))]
     return ['  '.join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells]
 

@@ -10,7 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
-from conftest import KUBECTL, LAB_CONFIG, changed, lab
+from conftest import KUBECTL, LAB_CONFIG, changed
 
 ETCDCTL = ("etcdctl --endpoints=https://127.0.0.1:2379 --cacert={pki}/ca.crt --cert={pki}/healthcheck-client.crt "
            "--key={pki}/healthcheck-client.key")

@@ -4,15 +4,23 @@ the load balancer without a single failed request; bad states stop the rotation 
 certificate changes."""
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import ansible_runner
 import hvac
-from conftest import REPO, ansible_env, lab
+import pytest
+import yaml
+from conftest import KUBECTL, REPO, ansible_env, changed, lab
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(REPO / "bench"))
 from api_load import Load  # noqa: E402
@@ -27,6 +35,78 @@ FILES = {
     "kube_scheduler": ["/etc/kubernetes/pki/scheduler.crt"],
 }
 KUBELET_SIGNING_CA = "/etc/kubernetes/pki/kubelet-signing-ca.crt"
+RETIRED_SIGNING_CAS = "/etc/kubernetes/pki/kubelet-signing-ca.retired.crt"
+CLIENT_CA_BUNDLE = "/etc/kubernetes/pki/client-ca.crt"
+
+
+class KubeletCredential:
+    """A kubelet client certificate the way TLS bootstrap gets one: a CSR for system:node:<name> with the
+    signer kubernetes.io/kube-apiserver-client-kubelet, approved, signed by the leading controller-manager's
+    kubelet-signing CA. There is no node role yet, so the test plays the kubelet's part."""
+
+    def __init__(self, kubeconfig: str, directory: Path, node: str):
+        self.kubeconfig, self.node = kubeconfig, node
+        admin = yaml.safe_load(Path(kubeconfig).read_text())["clusters"][0]["cluster"]
+        self.server, self.ca = admin["server"], admin["certificate-authority"]
+        key = ec.generate_private_key(ec.SECP256R1())
+        self.key_path, self.cert_path = directory / f"{node}.key", directory / f"{node}.crt"
+        self.key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                    serialization.NoEncryption()))
+        subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:nodes"),
+                             x509.NameAttribute(NameOID.COMMON_NAME, f"system:node:{node}")])
+        csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+        name = f"{node}-{uuid.uuid4().hex[:8]}"
+        manifest = {"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": name},
+                    "spec": {"request": base64.b64encode(csr.public_bytes(serialization.Encoding.PEM)).decode(),
+                             "signerName": "kubernetes.io/kube-apiserver-client-kubelet",
+                             "usages": ["digital signature", "client auth"]}}
+        self.kubectl_admin("create", "-f", "-", stdin=json.dumps(manifest))
+        self.kubectl_admin("certificate", "approve", name)
+        deadline = time.monotonic() + 60
+        while not (issued := self.kubectl_admin("get", "csr", name, "-o", "jsonpath={.status.certificate}")):
+            assert time.monotonic() < deadline, f"CSR {name} was approved but not signed within 60 s"
+            time.sleep(1)
+        self.cert_path.write_bytes(base64.b64decode(issued))
+        self.cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
+
+    def kubectl_admin(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run([str(KUBECTL), "--kubeconfig", self.kubeconfig, *args], input=stdin,
+                                capture_output=True, text=True, check=False)
+        assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
+        return result.stdout.strip()
+
+    def whoami(self) -> str:
+        """The user name the apiservers (through the load balancer) see for this certificate, or the error."""
+        result = subprocess.run([str(KUBECTL), "--kubeconfig", "/dev/null", "--server", self.server,
+                                 "--certificate-authority", self.ca, "--client-certificate", str(self.cert_path),
+                                 "--client-key", str(self.key_path), "auth", "whoami", "-o",
+                                 "jsonpath={.status.userInfo.username}"],
+                                capture_output=True, text=True, check=False)
+        return result.stdout.strip() if result.returncode == 0 else result.stderr.strip()
+
+    def issuer_key(self) -> bytes:
+        return self.cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+
+
+def key_id(pem: str) -> bytes:
+    return x509.load_pem_x509_certificate(pem.encode()).extensions.get_extension_for_class(
+        x509.SubjectKeyIdentifier).value.digest
+
+
+def pem_blocks(text: str) -> list[str]:
+    return [block.strip() + "\n-----END CERTIFICATE-----" for block in text.split("-----END CERTIFICATE-----") if "BEGIN" in block]
+
+
+def read(ha_lab, host: str, path: str) -> str:
+    result = ha_lab.ssh(host, f"cat {path}")
+    assert result.returncode == 0, f"{host}:{path}: {result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def kubelet(cluster, tmp_path_factory):
+    """A kubelet client certificate made before any rotation of this module."""
+    return KubeletCredential(cluster["kubeconfig"], tmp_path_factory.mktemp("kubelet"), "e2e-node-1")
 
 
 def serials(ha_lab, files_by_group: dict[str, list[str]]) -> dict[str, str]:
@@ -59,7 +139,7 @@ def test_vault_down_before_the_run_changes_nothing(cluster):
     before = serials(ha_lab, FILES)
     lab("service", "stop", "openbao")
     try:
-        _, result = playbook(ha_lab, "rotate_certs.yml")
+        result = playbook(ha_lab, "rotate_certs.yml")[1]
     finally:
         lab("service", "start", "openbao")
     assert result.returncode != 0
@@ -73,7 +153,7 @@ def test_an_etcd_member_down_refuses_the_rotation_naming_it(cluster):
     before = serials(ha_lab, {key: value for key, value in FILES.items() if key != "etcd"})
     assert ha_lab.ssh(member, "systemctl stop etcd").returncode == 0
     try:
-        _, result = playbook(ha_lab, "rotate_certs.yml")
+        result = playbook(ha_lab, "rotate_certs.yml")[1]
     finally:
         ha_lab.ssh(member, "systemctl start etcd")
     assert result.returncode != 0
@@ -134,7 +214,7 @@ def test_vault_lost_in_the_middle_leaves_whole_pairs_and_the_next_run_completes(
     after_fault = serials(ha_lab, FILES)
     assert any(after_fault[name] != before[name] for name in before), "nothing was rotated before the fault"
     assert any(after_fault[name] == before[name] for name in before), "everything was rotated before the fault"
-    _, result = playbook(ha_lab, "rotate_certs.yml")
+    result = playbook(ha_lab, "rotate_certs.yml")[1]
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
     after = serials(ha_lab, FILES)
     assert not [name for name in before if before[name] == after[name]]
@@ -166,8 +246,9 @@ def run_like_awx(ha_lab, tmp_path, playbook_name: str):
     return time.monotonic() - started, run
 
 
-def test_rotation_under_load_changes_every_serial_and_fails_no_request(cluster, tmp_path):
+def test_rotation_under_load_changes_every_serial_and_fails_no_request(cluster, kubelet, tmp_path):
     ha_lab = cluster["lab"]
+    assert kubelet.whoami() == "system:node:e2e-node-1"
     before = serials(ha_lab, FILES)
     signing_before = serials(ha_lab, {"kube_controller_manager": [KUBELET_SIGNING_CA]})
     load = Load(cluster["kubeconfig"], rate=25).start()
@@ -183,19 +264,51 @@ def test_rotation_under_load_changes_every_serial_and_fails_no_request(cluster, 
     after = serials(ha_lab, FILES)
     unchanged = sorted(name for name in before if before[name] == after[name])
     assert not unchanged, f"not rotated: {unchanged}"
-    # The kubelet-signing CA has its own, longer schedule.
+    # The kubelet-signing CA has its own, longer schedule, and a kubelet's certificate outlives the rotation.
     assert serials(ha_lab, {"kube_controller_manager": [KUBELET_SIGNING_CA]}) == signing_before
+    assert kubelet.whoami() == "system:node:e2e-node-1"
+
+
+def test_kubelet_signing_ca_gets_a_new_key_and_the_old_one_stays_trusted(cluster, kubelet, tmp_path):
+    ha_lab = cluster["lab"]
+    managers, apiservers = ha_lab.group("kube_controller_manager"), ha_lab.group("kube_apiserver")
+    old = {host: read(ha_lab, host, KUBELET_SIGNING_CA).strip() for host in managers}
+    assert kubelet.issuer_key() in {key_id(pem) for pem in old.values()}
+    seconds, result = playbook(ha_lab, "rotate_kubelet_signing_ca.yml", "-e", "kube_controller_manager_signing_ca_force=true")
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
+    print(f"\nrotate_kubelet_signing_ca.yml (forced) on ha: {seconds:.1f}s")
+    new = {host: read(ha_lab, host, KUBELET_SIGNING_CA).strip() for host in managers}
+    for host in managers:
+        assert key_id(new[host]) != key_id(old[host]), f"{host}: the kubelet-signing CA kept its key"
+        assert old[host] in pem_blocks(read(ha_lab, host, RETIRED_SIGNING_CAS)), f"{host}: the old CA was not retired"
+        assert ha_lab.ssh(host, "ls /etc/kubernetes/pki/kubelet-signing-ca.next.*").returncode != 0, f"{host}: staged files left"
+    for host in apiservers:
+        bundle = pem_blocks(read(ha_lab, host, CLIENT_CA_BUNDLE))
+        missing = [name for name, pem in [*(("old " + h, p) for h, p in old.items()), *(("new " + h, p) for h, p in new.items())]
+                   if pem not in bundle]
+        assert not missing, f"{host}: the client CA bundle lacks {missing}"
+    # The overlap: a certificate from the old CA still authenticates, and new ones come from a new CA.
+    assert kubelet.whoami() == "system:node:e2e-node-1"
+    new_keys, started = {key_id(pem) for pem in new.values()}, time.monotonic()
+    while (fresh := KubeletCredential(cluster["kubeconfig"], tmp_path, "e2e-node-2")).issuer_key() not in new_keys:
+        assert time.monotonic() - started < 120, "kube-controller-manager still signs with the old CA after 120 s"
+        time.sleep(5)
+    print(f"new kubelet certificates came from the new CA after {time.monotonic() - started:.0f}s")
+    assert fresh.whoami() == "system:node:e2e-node-2"
+    # Nothing is due now: a run without force changes nothing.
+    again = playbook(ha_lab, "rotate_kubelet_signing_ca.yml")[1]
+    assert again.returncode == 0 and changed(again.stdout) == 0, again.stdout[-6000:]
 
 
 def test_cert_report_lists_every_certificate_and_alerts_below_the_threshold(cluster):
     ha_lab = cluster["lab"]
-    _, result = playbook(ha_lab, "cert_report.yml")
+    result = playbook(ha_lab, "cert_report.yml")[1]
     assert result.returncode == 0, result.stdout[-4000:]
     for host in ha_lab.group("kube_apiserver") + ha_lab.group("etcd_events"):
         assert host in result.stdout
     # Every rotated certificate plus each controller-manager's kubelet-signing CA.
     count = sum(len(files) * len(ha_lab.group(group)) for group, files in FILES.items()) + len(ha_lab.group("kube_controller_manager"))
     assert f"{count} certificates, all with at least 1 days left" in output(result)
-    _, alert = playbook(ha_lab, "cert_report.yml", "-e", "cert_report_min_days=400")
+    alert = playbook(ha_lab, "cert_report.yml", "-e", "cert_report_min_days=400")[1]
     assert alert.returncode != 0
     assert "fewer than 400 days left" in output(alert)
