@@ -151,7 +151,7 @@ def job_template_problems(task: dict, play_vars: dict, repo: pathlib.Path) -> li
         by_playbook[playbook] = item
         path = repo / playbook
         plays = load(path) if path.is_file() else None
-        if not (isinstance(plays, list) and plays and all("hosts" in p or "import_playbook" in p for p in plays)):
+        if not (isinstance(plays, list) and plays and all({"hosts", "import_playbook", "ansible.builtin.import_playbook"} & set(p) for p in plays)):
             problems.append(f"job template {resolve(item['name'], play_vars)!r}: {playbook} is not a playbook of this repository")
             continue
         for name in item.get("extra_vars") or {}:
