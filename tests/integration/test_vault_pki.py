@@ -601,7 +601,9 @@ def test_cluster_certs_issues_the_table_through_the_approle(pki, ansible_env, wo
         'etcd-server', 'etcd-peer', 'etcd-healthcheck-client', 'etcd-events-server', 'etcd-events-peer',
         'etcd-events-healthcheck-client', 'apiserver-etcd-client', 'apiserver', 'apiserver-kubelet-client', 'front-proxy-client',
         'controller-manager-client', 'kubelet-signing-ca', 'scheduler-client'])
-    assert sorted(facts['restart']) == ['etcd', 'etcd-events', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']
+    # Every program reloads a new leaf by itself (after_change: none, measured by bench/cert_reload.py); a new CA file
+    # still restarts. ca.crt, shared by the Kubernetes rows, is new when the first of them (apiserver) is written.
+    assert sorted(facts['restart']) == ['etcd', 'etcd-events', 'kube-apiserver']
     assert facts['reload'] == []
 
     main_peer, events_peer = _cert(host / 'etc/etcd/pki/peer.crt'), _cert(host / 'etc/etcd-events/pki/peer.crt')

@@ -16,7 +16,8 @@ from cryptography.x509.oid import NameOID
 from ansible_collections.hardway.kubernetes.plugins.filter import cert_lifetime as plugin
 
 FILTERS = plugin.FilterModule().filters()
-cert_due, certs_unexpired = FILTERS['cert_due'], FILTERS['certs_unexpired']
+cert_due = FILTERS['cert_due']
+certs_unexpired = FILTERS['certs_unexpired']
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 

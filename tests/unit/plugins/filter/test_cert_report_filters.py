@@ -10,7 +10,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.hardway.kubernetes.plugins.filter import cert_report as plugin
 
 FILTERS = plugin.FilterModule().filters()
-row, table = FILTERS['cert_report_row'], FILTERS['cert_report_table']
+row = FILTERS['cert_report_row']
+table = FILTERS['cert_report_table']
 ITEM = {'name': 'apiserver', 'component': 'kube-apiserver', 'cert': '/etc/kubernetes/pki/apiserver.crt'}
 
 
