@@ -5,20 +5,10 @@ certs_unexpired.yml."""
 
 from __future__ import annotations
 
-import datetime
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hardway.kubernetes.plugins.module_utils._certs import (
-    CertError, _utc, cert_pem, load_certificates, renew_threshold)
-
-
-def _now(now):
-    if now is None:
-        return datetime.datetime.now(datetime.timezone.utc)
-    if isinstance(now, datetime.datetime):
-        return now if now.tzinfo else now.replace(tzinfo=datetime.timezone.utc)
-    return datetime.datetime.fromisoformat(str(now).replace('Z', '+00:00'))
+    CertError, _utc, cert_pem, load_certificates, renew_threshold, utc_moment)
 
 
 def cert_due(pem, renew_before, now=None):
@@ -30,7 +20,7 @@ def cert_due(pem, renew_before, now=None):
         threshold = renew_threshold(renew_before, _utc(cert, 'not_valid_before'), _utc(cert, 'not_valid_after'))
     except CertError as exc:
         raise AnsibleFilterError(f'cert_due: {exc}') from exc
-    return _now(now) >= threshold
+    return utc_moment(now) >= threshold
 
 
 def certs_unexpired(pems, now=None):
@@ -39,7 +29,7 @@ def certs_unexpired(pems, now=None):
         pems = [pems]
     if not isinstance(pems, (list, tuple)):
         raise AnsibleFilterError(f'certs_unexpired: the input must be a list of PEM texts, got {type(pems).__name__}')
-    moment = _now(now)
+    moment = utc_moment(now)
     kept = []
     for index, pem in enumerate(pems):
         if not pem or not str(pem).strip():

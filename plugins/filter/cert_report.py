@@ -9,16 +9,10 @@ import datetime
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.hardway.kubernetes.plugins.module_utils._certs import utc_moment
+
 _COLUMNS = (('component', 'component'), ('host', 'host'), ('certificate', 'name'), ('serial', 'serial'),
             ('not after (UTC)', 'not_after'), ('days left', 'days_left'))
-
-
-def _now(now):
-    if now is None:
-        return datetime.datetime.now(datetime.timezone.utc)
-    if isinstance(now, datetime.datetime):
-        return now if now.tzinfo else now.replace(tzinfo=datetime.timezone.utc)
-    return datetime.datetime.fromisoformat(str(now).replace('Z', '+00:00'))
 
 
 def cert_report_row(result, host, now=None):
@@ -35,7 +29,7 @@ def cert_report_row(result, host, now=None):
     serial = result.get('serial_number')
     out.update(serial=format(serial, 'x') if isinstance(serial, int) else str(serial or ''),
                not_after=not_after.strftime('%Y-%m-%d %H:%M'),
-               days_left=round((not_after - _now(now)).total_seconds() / 86400, 2), error='')
+               days_left=round((not_after - utc_moment(now)).total_seconds() / 86400, 2), error='')
     return out
 
 

@@ -108,6 +108,15 @@ def is_duration(value):
     return True
 
 
+def utc_moment(now=None):
+    """An aware UTC datetime from None (the current time), a datetime (naive counts as UTC) or ISO 8601 text."""
+    if now is None:
+        return datetime.datetime.now(datetime.timezone.utc)
+    if isinstance(now, datetime.datetime):
+        return now if now.tzinfo else now.replace(tzinfo=datetime.timezone.utc)
+    return datetime.datetime.fromisoformat(str(now).replace('Z', '+00:00'))
+
+
 def renew_threshold(renew_before, not_before, not_after):
     """The moment from which a certificate valid from not_before to not_after must be renewed.
 
